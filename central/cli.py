@@ -1,0 +1,117 @@
+"""``sitegate-central``: serve, database migrations, device provisioning."""
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="sitegate central service.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+devices_app = typer.Typer(help="Gate devices: provisioning and listing.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(devices_app, name="devices")
+
+DbOpt = Annotated[str, typer.Option("--db", help="SQLite path or postgresql://… URL")]
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("alembic", "amqtt", "transitions"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@app.command()
+def serve(
+    db: DbOpt = "sitegate-central.db",
+    broker: Annotated[
+        str | None, typer.Option(help="mqtt://host:port; omitted: embedded broker")
+    ] = None,
+    embedded_port: Annotated[int, typer.Option(help="port of the embedded broker")] = 1883,
+    host: Annotated[str, typer.Option(help="HTTP bind address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port")] = 8080,
+    shared_group: Annotated[
+        str | None, typer.Option(help="shared-subscription group for several instances")
+    ] = None,
+    verbose: bool = False,
+) -> None:
+    """Run the MQTT ingest and the HTTP API in one process (Ctrl-C stops both cleanly)."""
+    import uvicorn
+
+    from central.api.app import create_app
+    from central.service import CentralService
+    from central.settings import CentralSettings
+
+    _logging(verbose)
+    settings = CentralSettings(
+        db=db,
+        broker=broker,
+        embedded_broker_port=embedded_port,
+        http_host=host,
+        http_port=port,
+        shared_group=shared_group,
+    )
+    uvicorn.run(create_app(CentralService(settings)), host=host, port=port, log_level="warning")
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOpt = "sitegate-central.db") -> None:
+    """Apply schema migrations up to the newest (serve also does this at start)."""
+    from central.storage import Database
+    from central.storage.migrate import current
+
+    database = Database(db)
+    database.upgrade()
+    typer.echo(f"schema at revision {current(database.engine)}")
+
+
+@devices_app.command("add")
+def devices_add(
+    site: Annotated[str, typer.Option(help="site id")],
+    device: Annotated[str, typer.Option(help="device id")],
+    db: DbOpt = "sitegate-central.db",
+    broker_url: Annotated[
+        str, typer.Option(help="broker URL the gate will use")
+    ] = "mqtt://127.0.0.1:1883",
+    out: Annotated[
+        Path | None, typer.Option(help="gate config file to write (default: <site>-<device>.yaml)")
+    ] = None,
+) -> None:
+    """Provision a gate: a new HMAC secret in central and in a 0600 config file for the gate."""
+    from sqlalchemy.exc import IntegrityError
+    from wireproto.topics import InvalidIdentifier, check_id
+
+    from central.storage import Database
+    from firmware_config.provision import new_secret, starter_config, write_config
+
+    try:
+        check_id(site)
+        check_id(device)
+    except InvalidIdentifier as exc:
+        raise typer.BadParameter(str(exc)) from None
+    database = Database(db)
+    database.upgrade()
+    secret = new_secret()
+    try:
+        database.add_device(site, device, secret)
+    except IntegrityError:
+        typer.echo(f"device {site}/{device} is already provisioned", err=True)
+        raise typer.Exit(1) from None
+    path = out or Path(f"{site}-{device}.yaml")
+    write_config(path, starter_config(site, device, secret, broker_url))
+    typer.echo(f"provisioned {site}/{device}; gate config written to {path} (contains the secret)")
+
+
+@devices_app.command("list")
+def devices_list(db: DbOpt = "sitegate-central.db") -> None:
+    """Provisioned devices and their last reported status."""
+    from central.storage import Database
+
+    database = Database(db)
+    database.upgrade()
+    for d in database.list_devices():
+        status = d["status"] or {}
+        typer.echo(f"{d['site']}/{d['device']}\t{status.get('state', 'never seen')}")

@@ -1,0 +1,72 @@
+"""Central's runtime parts, started in order and stopped in reverse around one stop signal."""
+
+import logging
+import queue
+
+from wireproto.transport import BrokerAddress
+
+from central.broker import EmbeddedBroker
+from central.ingest.consumer import MqttConsumer
+from central.ingest.devices import DeviceDirectory
+from central.ingest.validate import Inbound
+from central.ingest.writer import IngestWriter
+from central.settings import CentralSettings
+from central.storage import Database
+
+log = logging.getLogger(__name__)
+
+
+class CentralService:
+    """Database → (embedded broker) → writer → consumer; nothing touches the network on init."""
+
+    def __init__(self, settings: CentralSettings) -> None:
+        self.settings = settings
+        self.db = Database(settings.db)
+        self.broker: EmbeddedBroker | None = None
+        self.consumer: MqttConsumer | None = None
+        self.writer: IngestWriter | None = None
+        self.directory = DeviceDirectory(self.db)
+
+    @property
+    def broker_url(self) -> str:
+        if self.settings.broker:
+            return self.settings.broker
+        return f"mqtt://{self.settings.embedded_broker_host}:{self.settings.embedded_broker_port}"
+
+    def start(self) -> None:
+        self.db.upgrade()
+        self.directory.reload()
+        if not self.settings.broker:
+            self.broker = EmbeddedBroker(
+                self.settings.embedded_broker_host, self.settings.embedded_broker_port
+            )
+            self.broker.start()
+        inbox: queue.Queue[Inbound] = queue.Queue(maxsize=self.settings.queue_size)
+        address = BrokerAddress.parse(self.broker_url, self.settings.broker_ca_file)
+        self.consumer = MqttConsumer(
+            address,
+            f"sitegate-central-{self.settings.instance_id}",
+            inbox,
+            self.settings.shared_group,
+        )
+        self.writer = IngestWriter(
+            self.db,
+            inbox,
+            self.directory,
+            self.consumer.publish_ack,
+            batch_size=self.settings.batch_size,
+            batch_wait=self.settings.batch_wait_ms / 1000,
+        )
+        self.writer.start()
+        self.consumer.start()
+
+    def stop(self) -> None:
+        if self.consumer is not None:
+            self.consumer.stop()
+        if self.writer is not None:
+            self.writer.stop()
+            self.writer.join(timeout=30)
+        if self.broker is not None:
+            self.broker.stop()
+        self.db.close()
+        log.info("central stopped")

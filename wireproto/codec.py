@@ -1,0 +1,107 @@
+"""Bytes on the wire ↔ validated, verified models, with one named reason per failure.
+
+Central dead-letters a message under the ``reason`` of the :class:`ProtocolError` it gets
+here, so these reason codes are part of the protocol (listed in docs/protocol.md).
+"""
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import ValidationError
+
+from wireproto.messages import PROTOCOL_VERSION, Ack, Envelope
+from wireproto.signing import sign, verify
+
+MAX_PAYLOAD_BYTES = 64 * 1024
+
+SecretLookup = Callable[[str, str], bytes | None]
+
+
+class ProtocolError(Exception):
+    """A payload that does not follow the protocol; ``reason`` is a stable code."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+def _dumps(obj: dict[str, Any]) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def encode_event(envelope: Envelope, secret: bytes) -> bytes:
+    """Sign and serialise; the signature covers the JSON form, not the Python objects."""
+    obj = envelope.model_dump(mode="json", exclude={"sig"})
+    obj["sig"] = sign(obj, secret)
+    return _dumps(obj)
+
+
+def _load_object(payload: bytes) -> dict[str, Any]:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ProtocolError("too_large", f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
+    try:
+        obj = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ProtocolError("malformed_json", str(exc)[:200]) from None
+    if not isinstance(obj, dict):
+        raise ProtocolError("not_an_object", type(obj).__name__)
+    return obj
+
+
+def _schema_error(exc: ValidationError) -> ProtocolError:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    return ProtocolError("invalid_schema", f"{where}: {first['msg']}"[:200])
+
+
+def decode_event(
+    payload: bytes,
+    secrets: SecretLookup,
+    topic_site: str | None = None,
+    topic_device: str | None = None,
+) -> Envelope:
+    """Parse, check version, schema, topic and signature, in that order.
+
+    ``secrets(site, device)`` returns the device's HMAC secret or None when the device is
+    not provisioned. The topic's site/device, when given, must match the envelope's: a
+    device may only speak for itself.
+    """
+    obj = _load_object(payload)
+    version = obj.get("v")
+    if version != PROTOCOL_VERSION:
+        raise ProtocolError("unsupported_version", repr(version)[:50])
+    try:
+        envelope = Envelope.model_validate(obj)
+    except ValidationError as exc:
+        raise _schema_error(exc) from None
+    except RecursionError:
+        raise ProtocolError("invalid_schema", "nested too deeply") from None
+    if topic_site is not None and (envelope.site, envelope.device) != (topic_site, topic_device):
+        raise ProtocolError("topic_mismatch", f"topic {topic_site}/{topic_device}")
+    secret = secrets(envelope.site, envelope.device)
+    if secret is None:
+        raise ProtocolError("unknown_device", f"{envelope.site}/{envelope.device}")
+    if not verify(obj, secret):
+        raise ProtocolError("bad_signature")
+    return envelope
+
+
+def encode_ack(ack: Ack, secret: bytes) -> bytes:
+    obj = ack.model_dump(mode="json", exclude={"sig"})
+    obj["sig"] = sign(obj, secret)
+    return _dumps(obj)
+
+
+def decode_ack(payload: bytes, secret: bytes) -> Ack:
+    """A device trusts an ack only when central signed it with the device's own secret."""
+    obj = _load_object(payload)
+    if obj.get("v") != PROTOCOL_VERSION:
+        raise ProtocolError("unsupported_version", repr(obj.get("v"))[:50])
+    if not verify(obj, secret):
+        raise ProtocolError("bad_signature")
+    try:
+        return Ack.model_validate(obj)
+    except ValidationError as exc:
+        raise _schema_error(exc) from None

@@ -1,0 +1,82 @@
+"""MQTT topic layout, version 1.
+
+Every topic starts with ``sitegate/v1/<site>/<device>/`` so that broker ACLs can confine a
+device to its own subtree with one pattern (``sitegate/v1/%u/...`` style rules are generated
+per device by central) and a shared subscription can spread all sites over central instances.
+
+- ``.../events/<kind>``  device → central, QoS 1: signed event envelopes (stored, then acked)
+- ``.../ack``            central → device, QoS 1: which event ids are stored / rejected
+- ``.../cmd/<name>``     central → device, QoS 1: commands (config push, gallery sync)
+- ``.../status``         device → central, QoS 1, retained: signed status; last will "offline"
+"""
+
+import re
+from typing import NamedTuple
+
+ROOT = "sitegate/v1"
+ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
+_ID_RE = re.compile(rf"^{ID_PATTERN}$")
+
+EVENT_KINDS = ("attendance", "dust_reading", "dust_alarm")
+
+
+class InvalidIdentifier(ValueError):
+    """A site or device id that cannot be used as a topic level."""
+
+
+def check_id(value: str) -> str:
+    """Site and device ids become topic levels, so wildcards and slashes are refused."""
+    if not _ID_RE.match(value):
+        raise InvalidIdentifier(f"{value!r} is not a valid id (letters, digits, _ . -; max 64)")
+    return value
+
+
+def device_root(site: str, device: str) -> str:
+    return f"{ROOT}/{check_id(site)}/{check_id(device)}"
+
+
+def event_topic(site: str, device: str, kind: str) -> str:
+    return f"{device_root(site, device)}/events/{kind}"
+
+
+def ack_topic(site: str, device: str) -> str:
+    return f"{device_root(site, device)}/ack"
+
+
+def command_topic(site: str, device: str, name: str) -> str:
+    return f"{device_root(site, device)}/cmd/{name}"
+
+
+def status_topic(site: str, device: str) -> str:
+    return f"{device_root(site, device)}/status"
+
+
+# Subscriptions used by central.
+ALL_EVENTS = f"{ROOT}/+/+/events/+"
+ALL_STATUS = f"{ROOT}/+/+/status"
+
+
+def shared(topic_filter: str, group: str) -> str:
+    """An MQTT 5 / Mosquitto shared subscription: each message goes to one group member."""
+    return f"$share/{group}/{topic_filter}"
+
+
+class TopicParts(NamedTuple):
+    site: str
+    device: str
+    channel: str  # "events", "ack", "cmd" or "status"
+    name: str | None  # event kind or command name
+
+
+def parse_topic(topic: str) -> TopicParts | None:
+    """Split a topic under ``sitegate/v1``; None when it is not one of ours."""
+    parts = topic.split("/")
+    if len(parts) < 5 or f"{parts[0]}/{parts[1]}" != ROOT:
+        return None
+    site, device, channel = parts[2], parts[3], parts[4]
+    if not (_ID_RE.match(site) and _ID_RE.match(device)):
+        return None
+    name = parts[5] if len(parts) == 6 else None
+    if len(parts) > 6 or (channel in ("events", "cmd")) != (name is not None):
+        return None
+    return TopicParts(site, device, channel, name)

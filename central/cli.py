@@ -82,10 +82,10 @@ def devices_add(
 ) -> None:
     """Provision a gate: a new HMAC secret in central and in a 0600 config file for the gate."""
     from sqlalchemy.exc import IntegrityError
-    from wireproto.topics import InvalidIdentifier, check_id
 
     from central.storage import Database
     from firmware_config.provision import new_secret, starter_config, write_config
+    from wireproto.topics import InvalidIdentifier, check_id
 
     try:
         check_id(site)

@@ -3,8 +3,6 @@
 import logging
 import queue
 
-from wireproto.transport import BrokerAddress
-
 from central.broker import EmbeddedBroker
 from central.ingest.consumer import MqttConsumer
 from central.ingest.devices import DeviceDirectory
@@ -12,6 +10,7 @@ from central.ingest.validate import Inbound
 from central.ingest.writer import IngestWriter
 from central.settings import CentralSettings
 from central.storage import Database
+from wireproto.transport import BrokerAddress
 
 log = logging.getLogger(__name__)
 

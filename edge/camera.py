@@ -3,9 +3,9 @@
 import logging
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
+
 from firmware_config.model import CameraSource, FolderSource, UsbSource
 
 log = logging.getLogger(__name__)

@@ -4,14 +4,13 @@ import logging
 import threading
 import time
 
-from firmware_config import GateConfig
-
 import edge
 from edge.gate import Gate
 from edge.outbox import Outbox
 from edge.recognition.gallery import Gallery
 from edge.turnstile import LogTurnstile, Turnstile
 from edge.uplink import Uplink
+from firmware_config import GateConfig
 
 log = logging.getLogger(__name__)
 

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from firmware_config import GateConfig
-from firmware_config.model import CameraConfig
-from wireproto.messages import AttendanceBody
 
 from edge.camera import frames
 from edge.debounce import Debouncer
 from edge.outbox import Outbox
 from edge.recognition.gallery import Gallery
 from edge.turnstile import Turnstile
+from firmware_config import GateConfig
+from firmware_config.model import CameraConfig
+from wireproto.messages import AttendanceBody
 
 log = logging.getLogger(__name__)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
+
 from wireproto import AckResult, Envelope, encode_event, new_event_id, topics
 from wireproto.messages import AttendanceBody, DustAlarmBody, DustReadingBody
 
@@ -129,7 +130,9 @@ class Outbox:
             ).fetchall()
         return [Pending(*r) for r in rows]
 
-    def mark_sent(self, seqs: Iterable[int], first_resend_s: float, now: float | None = None) -> None:
+    def mark_sent(
+        self, seqs: Iterable[int], first_resend_s: float, now: float | None = None
+    ) -> None:
         """Schedule each resend with exponential backoff (capped at 5 minutes)."""
         now = time.time() if now is None else now
         with self._tx():

@@ -12,12 +12,12 @@ from dataclasses import replace
 from datetime import datetime
 
 import paho.mqtt.client as mqtt
+
+from edge.outbox import Outbox
 from firmware_config import GateConfig
 from wireproto import Envelope, ProtocolError, decode_ack, encode_event, new_event_id, topics
 from wireproto.messages import DeviceStatusBody
 from wireproto.transport import BrokerAddress, new_client
-
-from edge.outbox import Outbox
 
 log = logging.getLogger(__name__)
 

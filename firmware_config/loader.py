@@ -20,18 +20,14 @@ class ConfigError(Exception):
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     """Walk the composed YAML tree along a pydantic error location; 1-based line."""
-    best = node
     for key in loc:
         if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if k.value == str(key)), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
-            node = node.value[key] if key < len(node.value) else None
-        else:
-            node = None
-        if node is None:
-            break
-        best = node
-    return best.start_mark.line + 1 if best is not None else None
+            # A key absent from the file is a union tag pydantic adds (``usb`` in
+            # ``source.usb.index``) or a missing field: stay on the enclosing node.
+            node = next((v for k, v in node.value if k.value == str(key)), node)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+    return node.start_mark.line + 1 if node is not None else None
 
 
 def load_config(path: str | Path) -> GateConfig:

@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from edge.recognition.defaults import DEFAULT_MARGIN, DEFAULT_THRESHOLD
 from wireproto.topics import ID_PATTERN
 
 
@@ -67,10 +69,10 @@ class BrokerConfig(_Config):
 
 class RecognitionConfig(_Config):
     threshold: float = Field(
-        0.5, gt=0, le=1.0, description="max face distance to accept (lower is stricter)"
+        DEFAULT_THRESHOLD, gt=0, le=1.0, description="max face distance to accept (lower: stricter)"
     )
     margin: float = Field(
-        0.05, ge=0, le=1.0, description="best match must beat the next person by this"
+        DEFAULT_MARGIN, ge=0, le=1.0, description="best match must beat the next person by this"
     )
     upsample: int = Field(1, ge=0, le=3, description="HOG detector upsampling")
 
@@ -136,7 +138,9 @@ class GateConfig(_Config):
             return p if p.is_absolute() else (base / p).resolve()
 
         cams = [
-            c.model_copy(update={"source": c.source.model_copy(update={"path": fix(c.source.path)})})
+            c.model_copy(
+                update={"source": c.source.model_copy(update={"path": fix(c.source.path)})}
+            )
             if isinstance(c.source, FolderSource | FileSource)
             else c
             for c in self.cameras

@@ -84,22 +84,44 @@ def prepare(workdir: Path, faces: Path, broker_url: str) -> Path:
     camera.mkdir(parents=True)
     config_path = workdir / "gate.yaml"
     subprocess.run(
-        [_bin("sitegate-central"), "devices", "add", "--site", SITE, "--device", DEVICE,
-         "--db", str(workdir / "central.db"), "--broker-url", broker_url,
-         "--out", str(config_path)],
+        [
+            _bin("sitegate-central"),
+            "devices",
+            "add",
+            "--site",
+            SITE,
+            "--device",
+            DEVICE,
+            "--db",
+            str(workdir / "central.db"),
+            "--broker-url",
+            broker_url,
+            "--out",
+            str(config_path),
+        ],
         check=True,
     )
     config = yaml.safe_load(config_path.read_text())
     config["cameras"] = [
-        {"name": "main-gate", "direction": "in",
-         "source": {"type": "folder", "path": "camera", "interval_ms": 300}}
+        {
+            "name": "main-gate",
+            "direction": "in",
+            "source": {"type": "folder", "path": "camera", "interval_ms": 300},
+        }
     ]
     config["debounce_s"] = 300
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     for n, (worker, (enrol, seen)) in enumerate(WORKERS.items()):
         subprocess.run(
-            [_bin("sitegate-edge"), "enroll", "--gallery", str(workdir / "gallery.db"),
-             "--worker", worker, str(faces / enrol)],
+            [
+                _bin("sitegate-edge"),
+                "enroll",
+                "--gallery",
+                str(workdir / "gallery.db"),
+                "--worker",
+                worker,
+                str(faces / enrol),
+            ],
             check=True,
         )
         shutil.copy(faces / seen, camera / f"{n * 2:02d}-{worker}.jpg")
@@ -111,8 +133,10 @@ def prepare(workdir: Path, faces: Path, broker_url: str) -> Path:
 def show(rows: list[dict]) -> None:  # type: ignore[type-arg]
     print(f"\n{'worker':8} {'dir':3} {'captured at (site time)':32} {'distance':8} device")
     for r in rows:
-        print(f"{r['worker_id']:8} {r['direction']:3} {r['captured_at']:32} "
-              f"{r['distance']:<8} {r['device']}")
+        print(
+            f"{r['worker_id']:8} {r['direction']:3} {r['captured_at']:32} "
+            f"{r['distance']:<8} {r['device']}"
+        )
 
 
 def main_cmd(
@@ -133,8 +157,14 @@ def main_cmd(
     broker_url = broker or f"mqtt://127.0.0.1:{embedded_port}"
     config_path = prepare(workdir, faces, broker_url)
 
-    central_cmd = [_bin("sitegate-central"), "serve", "--db", str(workdir / "central.db"),
-                   "--port", str(http_port)]
+    central_cmd = [
+        _bin("sitegate-central"),
+        "serve",
+        "--db",
+        str(workdir / "central.db"),
+        "--port",
+        str(http_port),
+    ]
     central_cmd += ["--broker", broker] if broker else ["--embedded-port", str(embedded_port)]
     procs: list[subprocess.Popen] = []  # type: ignore[type-arg]
     base = f"http://127.0.0.1:{http_port}"

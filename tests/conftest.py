@@ -128,3 +128,76 @@ class Process:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+
+class Central:
+    """``sitegate-central serve`` in a child process, with its own database and HTTP port."""
+
+    def __init__(self, workdir: Path, broker: str, db: str | None = None, *extra: str) -> None:
+        self.workdir = workdir
+        self.db = db or str(workdir / "central.db")
+        self.http_port = free_port()
+        self.base = f"http://127.0.0.1:{self.http_port}"
+        self.args = [
+            "sitegate-central",
+            "serve",
+            "--db",
+            self.db,
+            "--broker",
+            broker,
+            "--port",
+            str(self.http_port),
+            *extra,
+        ]
+        self.process: Process | None = None
+
+    def provision(self, site: str, device: str, broker: str) -> Path:
+        out = self.workdir / f"{site}-{device}.yaml"
+        run_cli(
+            "sitegate-central",
+            "devices",
+            "add",
+            "--site",
+            site,
+            "--device",
+            device,
+            "--db",
+            self.db,
+            "--broker-url",
+            broker,
+            "--out",
+            str(out),
+        )
+        return out
+
+    def start(self) -> "Central":
+        import httpx
+
+        process = Process(self.args, self.workdir / f"central-{self.http_port}.log")
+        self.process = process
+
+        def healthy() -> bool:
+            if not process.alive():
+                pytest.fail(f"central exited:\n{process.output()}")
+            return httpx.get(f"{self.base}/healthz").status_code == 200
+
+        wait_until(healthy, 30, "central to be healthy")
+        return self
+
+    def get(self, path: str, **params: object) -> object:
+        import httpx
+
+        resp = httpx.get(f"{self.base}{path}", params=params, timeout=10)
+        resp.raise_for_status()
+        return resp.json()
+
+    def stop(self) -> int:
+        return self.process.stop() if self.process else 0
+
+
+@pytest.fixture
+def central(tmp_path: Path, broker_url: str) -> Iterator[Central]:
+    """A central instance on a fresh SQLite file; provision devices before ``start()``."""
+    c = Central(tmp_path, broker_url)
+    yield c
+    c.stop()

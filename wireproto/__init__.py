@@ -7,7 +7,7 @@ specification, enough to write a compatible gate with mosquitto_pub and openssl,
 ``docs/protocol.md``.
 """
 
-from wireproto.codec import ProtocolError, decode_event, encode_ack, encode_event, decode_ack
+from wireproto.codec import ProtocolError, decode_ack, decode_event, encode_ack, encode_event
 from wireproto.ids import new_event_id
 from wireproto.messages import (
     PROTOCOL_VERSION,

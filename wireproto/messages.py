@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from wireproto.topics import ID_PATTERN
 
 PROTOCOL_VERSION = 1
+UUID7_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 
 Id = Annotated[str, Field(pattern=rf"^{ID_PATTERN}$")]
 WorkerId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -97,7 +98,7 @@ class Envelope(_Strict):
     """The signed wrapper around every body a device sends."""
 
     v: Literal[1] = PROTOCOL_VERSION
-    id: Annotated[str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")]
+    id: Annotated[str, Field(pattern=UUID7_PATTERN, description="UUIDv7, lower-case")]
     site: Id
     device: Id
     seq: Annotated[int, Field(ge=0, description="per-device counter, strictly increasing")]

@@ -5,10 +5,10 @@ import queue
 import threading
 
 import paho.mqtt.client as mqtt
-from wireproto import topics
-from wireproto.transport import BrokerAddress, new_client
 
 from central.ingest.validate import Inbound
+from wireproto import topics
+from wireproto.transport import BrokerAddress, new_client
 
 log = logging.getLogger(__name__)
 

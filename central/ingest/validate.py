@@ -3,12 +3,11 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from central.storage.database import DeadLetter, StoredEvent
 from wireproto import Envelope, ProtocolError, decode_event
 from wireproto.codec import SecretLookup
 from wireproto.messages import AttendanceBody
 from wireproto.topics import parse_topic
-
-from central.storage.database import DeadLetter, StoredEvent
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,12 +8,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from wireproto import Ack, AckResult, encode_ack
-
 from central.ingest.devices import DeviceDirectory
 from central.ingest.validate import Inbound, Verified, validate
 from central.storage import Database
 from central.storage.database import DeadLetter, StoredEvent
+from wireproto import Ack, AckResult, encode_ack
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +59,11 @@ class IngestWriter(threading.Thread):
         while len(batch) < self.batch_size:
             remaining = deadline - time.monotonic()
             try:
-                batch.append(self.inbox.get(timeout=max(remaining, 0)) if remaining > 0
-                             else self.inbox.get_nowait())
+                batch.append(
+                    self.inbox.get(timeout=max(remaining, 0))
+                    if remaining > 0
+                    else self.inbox.get_nowait()
+                )
             except queue.Empty:
                 break
         return batch

@@ -174,8 +174,7 @@ class Database:
                 select(cols.site, cols.device, cols.created_at, cols.status, cols.status_at)
             )
             return [
-                {**r._asdict(), "status": json.loads(r.status) if r.status else None}
-                for r in rows
+                {**r._asdict(), "status": json.loads(r.status) if r.status else None} for r in rows
             ]
 
     def set_device_status(self, site: str, device: str, status: str, at: str) -> None:

@@ -1,0 +1,168 @@
+"""Find faces in an RGB image, encode them, and judge whether a face is good enough to enroll.
+
+Boxes follow the face_recognition convention ``(top, right, bottom, left)`` in pixels, clipped
+to the image, so code and data written against that library keep working. Encodings are the
+128-d dlib resnet descriptors as float64; faces are aligned with the 5-point predictor, which is
+what the resnet was trained with and what face_recognition uses by default.
+
+Quality thresholds were measured on tests/fixtures/faces (HOG, upsample 1):
+
+* Face height: the 22 identity photos have faces of 90-386 px. Downscaling photo 1 of each
+  person, HOG (upsample 1) still finds faces of 36 px, but the encoding moves away from the
+  full-size one by 0.05-0.10 at ~90 px, 0.07-0.16 at ~75 px, 0.12-0.22 at ~52 px and
+  0.20-0.36 at ~36 px (HOG box heights come in steps). Default minimum 80 px: an enrollment
+  template should not spend a third of the match threshold on resolution alone.
+* Sharpness = variance of the Laplacian of the face crop *resized to 80x80*. Resizing makes the
+  number about blur relative to the face, not about resolution: raw, an in-focus 386 px face
+  (lisa/1) scores 30 while a blurred 108 px face scores 17, so no raw threshold can separate
+  them. Normalised, the 22 in-focus photos score 236-1237 (lisa/2 lowest); Gaussian blur
+  sigma 3 gives 11-166 and moves the encoding by 0.12-0.45, sigma 4 gives 7-94 (drift
+  0.18-0.54). Default minimum 100: every in-focus fixture passes with 2x headroom and
+  most blurs that move the encoding by more than ~0.25 are rejected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+
+from edge.recognition import models
+
+Box = tuple[int, int, int, int]
+"""(top, right, bottom, left) in pixels, like face_recognition."""
+
+DEFAULT_UPSAMPLE = 1
+DEFAULT_JITTERS = 1
+DEFAULT_MIN_FACE_PX = 80
+DEFAULT_MIN_SHARPNESS = 100.0
+SHARPNESS_SIDE = 80
+"""Face crops are resized to this square before measuring sharpness (see module docstring)."""
+
+
+class ImageUnreadable(ValueError):
+    """An image file is missing or cannot be decoded."""
+
+
+@dataclass(frozen=True)
+class FaceObservation:
+    """One detected face: where it is and what it looks like to the encoder."""
+
+    box: Box
+    encoding: np.ndarray
+
+
+def load_rgb(path: str | PathLike[str]) -> np.ndarray:
+    """Read an image file as a contiguous uint8 RGB array (dlib rejects anything else).
+
+    Decodes from bytes instead of ``cv2.imread`` so that a missing file and a corrupt file get
+    a clear error instead of a silent ``None``.
+    """
+    import cv2
+
+    path = Path(path)
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as exc:
+        raise ImageUnreadable(f"{path}: cannot read file ({exc.strerror or exc})") from exc
+    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if bgr is None:
+        raise ImageUnreadable(f"{path}: not a readable image")
+    return np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+
+
+def _checked(rgb: np.ndarray) -> np.ndarray:
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"expected an HxWx3 uint8 RGB image, got {rgb.dtype} {rgb.shape}")
+    return np.ascontiguousarray(rgb)
+
+
+def detect_faces(rgb: np.ndarray, upsample: int = DEFAULT_UPSAMPLE) -> list[Box]:
+    """Return the boxes of all faces found by the HOG detector, left to right.
+
+    Sorting makes output (and the JSON of ``identify``) stable for a given image; dlib orders by
+    detection score, which shifts with tiny pixel changes.
+    """
+    rgb = _checked(rgb)
+    height, width = rgb.shape[:2]
+    rects = models.face_detector()(rgb, upsample)
+    boxes = [
+        (max(r.top(), 0), min(r.right(), width), min(r.bottom(), height), max(r.left(), 0))
+        for r in rects
+    ]
+    return sorted(boxes, key=lambda box: (box[3], box[0]))
+
+
+def encode_faces(
+    rgb: np.ndarray, boxes: list[Box], jitters: int = DEFAULT_JITTERS
+) -> list[np.ndarray]:
+    """Return one 128-d float64 encoding per box, in the same order.
+
+    ``jitters`` > 1 averages encodings of randomly perturbed crops: a little more robust, but
+    proportionally slower and no longer deterministic between runs.
+    """
+    if not boxes:
+        return []
+    import dlib
+
+    rgb = _checked(rgb)
+    predictor = models.shape_predictor_5()
+    shapes = dlib.full_object_detections()
+    for top, right, bottom, left in boxes:
+        shapes.append(predictor(rgb, dlib.rectangle(left, top, right, bottom)))
+    encoder = models.face_encoder()
+    with models.ENCODER_LOCK:
+        descriptors = encoder.compute_face_descriptor(rgb, shapes, jitters)
+    return [np.asarray(d, dtype=np.float64) for d in descriptors]
+
+
+def analyse(
+    rgb: np.ndarray, upsample: int = DEFAULT_UPSAMPLE, jitters: int = DEFAULT_JITTERS
+) -> list[FaceObservation]:
+    """Detect and encode every face in one go."""
+    boxes = detect_faces(rgb, upsample)
+    encodings = encode_faces(rgb, boxes, jitters)
+    return [FaceObservation(box, enc) for box, enc in zip(boxes, encodings, strict=True)]
+
+
+def face_height(box: Box) -> int:
+    """Height of the face box in pixels (the dimension that limits encoding quality)."""
+    top, _right, bottom, _left = box
+    return bottom - top
+
+
+def sharpness(rgb: np.ndarray, box: Box) -> float:
+    """Variance of the Laplacian of the face crop resized to SHARPNESS_SIDE pixels square."""
+    import cv2
+
+    top, right, bottom, left = box
+    crop = rgb[top:bottom, left:right]
+    if crop.size == 0:
+        return 0.0
+    gray = cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_RGB2GRAY)
+    side = SHARPNESS_SIDE
+    interpolation = cv2.INTER_AREA if gray.shape[0] >= side else cv2.INTER_LINEAR
+    gray = cv2.resize(gray, (side, side), interpolation=interpolation)
+    return float(cv2.Laplacian(gray, cv2.CV_64F).var())
+
+
+def quality_problem(
+    rgb: np.ndarray,
+    box: Box,
+    min_face_px: int = DEFAULT_MIN_FACE_PX,
+    min_sharpness: float = DEFAULT_MIN_SHARPNESS,
+) -> str | None:
+    """Return why this face is not good enough to enroll, or None when it is.
+
+    An enrollment template is compared against every passer-by for years, so a poor one costs
+    far more than asking the worker for another photo.
+    """
+    height = face_height(box)
+    if height < min_face_px:
+        return f"face too small ({height} px < {min_face_px} px)"
+    score = sharpness(rgb, box)
+    if score < min_sharpness:
+        return f"too blurred (sharpness {score:.0f} < {min_sharpness:.0f})"
+    return None

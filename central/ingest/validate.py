@@ -1,12 +1,11 @@
 """One inbound MQTT message → a row to store, a status update, or a dead letter."""
 
 from dataclasses import dataclass
-from datetime import datetime
 
+from central.ingest.projections import project
 from central.storage.database import DeadLetter, StoredEvent
 from wireproto import Envelope, ProtocolError, decode_event
 from wireproto.codec import SecretLookup
-from wireproto.messages import AttendanceBody
 from wireproto.topics import parse_topic
 
 
@@ -20,26 +19,6 @@ class Inbound:
 class Verified:
     envelope: Envelope
     stored: StoredEvent | None  # None for status messages (state, not evidence)
-
-
-def _utc_us(moment: datetime) -> int:
-    return int(moment.timestamp() * 1_000_000)
-
-
-def attendance_row(env: Envelope, body: AttendanceBody) -> dict[str, object]:
-    return {
-        "site": env.site,
-        "device": env.device,
-        "worker_id": body.worker_id,
-        "direction": body.direction,
-        "method": body.method,
-        "distance": body.distance,
-        "liveness": body.liveness,
-        "captured_at": body.captured_at.isoformat(),
-        "captured_utc_us": _utc_us(body.captured_at),
-        # The device stamps local site time with its offset: the date part is the site's date.
-        "local_date": body.captured_at.date().isoformat(),
-    }
 
 
 def validate(msg: Inbound, secrets: SecretLookup) -> Verified | DeadLetter:
@@ -57,7 +36,6 @@ def validate(msg: Inbound, secrets: SecretLookup) -> Verified | DeadLetter:
         return Verified(env, None)
     if env.kind != parts.name:
         return DeadLetter(msg.topic, "kind_mismatch", f"{env.kind} on {parts.name}", msg.payload)
-    body = env.body
     stored = StoredEvent(
         event_id=env.id,
         site=env.site,
@@ -66,6 +44,6 @@ def validate(msg: Inbound, secrets: SecretLookup) -> Verified | DeadLetter:
         kind=env.kind,
         created_at=env.created_at.isoformat(),
         payload=msg.payload.decode("utf-8"),
-        attendance=attendance_row(env, body) if isinstance(body, AttendanceBody) else None,
+        projection=project(env),
     )
     return Verified(env, stored)

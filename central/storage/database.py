@@ -2,13 +2,14 @@
 
 import json
 import logging
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, select, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from central.storage import schema
@@ -47,7 +48,7 @@ class StoredEvent:
     kind: str
     created_at: str
     payload: str
-    attendance: dict[str, object] | None = None
+    projection: tuple[Table, dict[str, object]] | None = None  # see central.ingest.projections
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,13 +139,13 @@ class Database:
                     .returning(schema.events.c.event_id)
                 )
                 inserted = set(conn.execute(stmt, rows).scalars())
-                att = [
-                    {**s.attendance, "event_id": s.event_id, "received_at": now}
-                    for s in stored
-                    if s.attendance is not None and s.event_id in inserted
-                ]
-                if att:
-                    conn.execute(schema.attendance.insert(), att)
+                projected: dict[Table, list[dict[str, object]]] = defaultdict(list)
+                for s in stored:
+                    if s.projection is not None and s.event_id in inserted:
+                        table, row = s.projection
+                        projected[table].append({**row, "event_id": s.event_id, "received_at": now})
+                for table, table_rows in projected.items():
+                    conn.execute(table.insert(), table_rows)
             if dead_rows:
                 conn.execute(schema.dead_letters.insert(), dead_rows)
         return [StoreResult(s.event_id, s.event_id in inserted) for s in stored]

@@ -1,0 +1,56 @@
+"""Per-kind projections: the queryable row each event kind adds beside the raw event.
+
+The ``events`` table keeps every event exactly as signed (evidence); a projection is the
+same event flattened into the table that queries use (attendance, dust readings, …). To
+store a new kind, add its table to the schema and one function here: the write path is
+generic, and a projection row is written in the same transaction as its event, only when
+the event is new.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Table
+
+from central.storage import schema
+from wireproto import Envelope
+from wireproto.messages import AttendanceBody
+
+Row = dict[str, object]
+
+
+def utc_us(moment: datetime) -> int:
+    """UTC microseconds since the epoch: one ordering that SQLite and PostgreSQL agree on."""
+    return int(moment.timestamp() * 1_000_000)
+
+
+def attendance_row(env: Envelope) -> Row:
+    body = env.body
+    assert isinstance(body, AttendanceBody)
+    return {
+        "site": env.site,
+        "device": env.device,
+        "worker_id": body.worker_id,
+        "direction": body.direction,
+        "method": body.method,
+        "distance": body.distance,
+        "liveness": body.liveness,
+        "captured_at": body.captured_at.isoformat(),
+        "captured_utc_us": utc_us(body.captured_at),
+        # The device stamps local site time with its offset: the date part is the site's date.
+        "local_date": body.captured_at.date().isoformat(),
+    }
+
+
+PROJECTIONS: dict[str, tuple[Table, Callable[[Envelope], Row]]] = {
+    "attendance": (schema.attendance, attendance_row),
+}
+
+
+def project(env: Envelope) -> tuple[Table, Row] | None:
+    """The projection table and row for ``env``, or None for kinds kept only as raw events."""
+    entry = PROJECTIONS.get(env.kind)
+    if entry is None:
+        return None
+    table, build = entry
+    return table, build(env)

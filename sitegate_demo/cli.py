@@ -169,9 +169,11 @@ def main_cmd(
     procs: list[subprocess.Popen] = []  # type: ignore[type-arg]
     base = f"http://127.0.0.1:{http_port}"
     try:
-        procs.append(subprocess.Popen(central_cmd))
+        # Own sessions: Ctrl-C reaches only the demo, which stops the gate, then central.
+        procs.append(subprocess.Popen(central_cmd, start_new_session=True))
         wait_for("starting central", lambda: _get_json(f"{base}/healthz"), 60, procs)
-        procs.append(subprocess.Popen([_bin("sitegate-edge"), "run", "--config", str(config_path)]))
+        gate_cmd = [_bin("sitegate-edge"), "run", "--config", str(config_path)]
+        procs.append(subprocess.Popen(gate_cmd, start_new_session=True))
         url = f"{base}/api/v1/attendance?site={SITE}"
         rows = wait_for(
             "waiting for attendance",
@@ -192,7 +194,6 @@ def main_cmd(
         for p in reversed(procs):
             if p.poll() is None:
                 p.send_signal(signal.SIGINT)
-        for p in reversed(procs):
             try:
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:

@@ -94,6 +94,32 @@ def test_bad_payloads_have_a_reason(payload: bytes, reason: str) -> None:
     assert err.value.reason == reason
 
 
+@pytest.mark.parametrize(
+    ("path", "value", "reason"),
+    [
+        (("v",), True, "unsupported_version"),
+        (("v",), 1.0, "unsupported_version"),
+        (("seq",), "7", "invalid_schema"),
+        (("seq",), 2**63, "invalid_schema"),
+        (("seq",), -1, "invalid_schema"),
+        (("created_at",), 1764115083, "invalid_schema"),
+        (("created_at",), "2026-11-26T07:58:03", "invalid_schema"),  # no UTC offset
+        (("body", "distance"), "0.41", "invalid_schema"),
+        (("body", "kind"), "payroll", "invalid_schema"),
+    ],
+)
+def test_lax_forms_are_refused(path: tuple[str, ...], value: object, reason: str) -> None:
+    """Only the strict JSON forms are valid, so every implementation agrees on validity."""
+    obj = json.loads(encode_event(envelope(), SECRET))
+    target = obj
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(ProtocolError) as err:
+        decode_event(json.dumps(obj).encode(), secrets)
+    assert err.value.reason == reason
+
+
 def test_unknown_device() -> None:
     env = envelope().model_copy(update={"device": "g9"})
     with pytest.raises(ProtocolError) as err:

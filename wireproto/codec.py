@@ -28,7 +28,8 @@ class ProtocolError(Exception):
 
 
 def _dumps(obj: dict[str, Any]) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """Sorted keys: what we send is the canonical form plus ``sig``, easy to check by eye."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def encode_event(envelope: Envelope, secret: bytes) -> bytes:
@@ -70,10 +71,12 @@ def decode_event(
     """
     obj = _load_object(payload)
     version = obj.get("v")
-    if version != PROTOCOL_VERSION:
+    if type(version) is not int or version != PROTOCOL_VERSION:  # True == 1 in Python
         raise ProtocolError("unsupported_version", repr(version)[:50])
     try:
-        envelope = Envelope.model_validate(obj)
+        # Strict: "v": true, "seq": "7" or a number for a date-time are refused, so every
+        # implementation agrees on what a valid event is (docs/protocol.md).
+        envelope = Envelope.model_validate_json(payload, strict=True)
     except ValidationError as exc:
         raise _schema_error(exc) from None
     except RecursionError:
@@ -97,11 +100,12 @@ def encode_ack(ack: Ack, secret: bytes) -> bytes:
 def decode_ack(payload: bytes, secret: bytes) -> Ack:
     """A device trusts an ack only when central signed it with the device's own secret."""
     obj = _load_object(payload)
-    if obj.get("v") != PROTOCOL_VERSION:
-        raise ProtocolError("unsupported_version", repr(obj.get("v"))[:50])
+    version = obj.get("v")
+    if type(version) is not int or version != PROTOCOL_VERSION:
+        raise ProtocolError("unsupported_version", repr(version)[:50])
     if not verify(obj, secret):
         raise ProtocolError("bad_signature")
     try:
-        return Ack.model_validate(obj)
+        return Ack.model_validate_json(payload, strict=True)
     except ValidationError as exc:
         raise _schema_error(exc) from None

@@ -84,7 +84,9 @@ class DeviceStatusBody(_Strict):
         Field(default_factory=dict, max_length=16)
     )
     clock_synced: bool | None = None
-    clock_offset_ms: int | None = None
+    clock_offset_ms: int | None = Field(
+        None, description="device clock minus reference time (NTP), milliseconds"
+    )
     at: AwareDatetime
 
 
@@ -101,7 +103,14 @@ class Envelope(_Strict):
     id: Annotated[str, Field(pattern=UUID7_PATTERN, description="UUIDv7, lower-case")]
     site: Id
     device: Id
-    seq: Annotated[int, Field(ge=0, description="per-device counter, strictly increasing")]
+    seq: Annotated[
+        int,
+        Field(
+            ge=0,
+            le=2**63 - 1,  # a signed 64-bit column on every database we support
+            description="per-device counter, increasing; status messages count on their own",
+        ),
+    ]
     created_at: AwareDatetime
     body: EventBody
     sig: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None

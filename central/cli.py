@@ -6,11 +6,16 @@ from typing import Annotated
 
 import typer
 
+from central.cli_wages import payroll_app, users_app
+from central.provisioning.commands import broker_files_cmd, service_account_cmd
+
 app = typer.Typer(help="sitegate central service.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 devices_app = typer.Typer(help="Gate devices: provisioning and listing.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(devices_app, name="devices")
+app.add_typer(users_app, name="users")
+app.add_typer(payroll_app, name="payroll")
 
 DbOpt = Annotated[str, typer.Option("--db", help="SQLite path or postgresql://… URL")]
 
@@ -36,6 +41,23 @@ def serve(
     shared_group: Annotated[
         str | None, typer.Option(help="shared-subscription group for several instances")
     ] = None,
+    instance_id: Annotated[
+        str | None,
+        typer.Option(help="stable id of this instance (its MQTT session); default host-pid"),
+    ] = None,
+    queue_size: Annotated[int, typer.Option(help="ingest queue bound (messages)")] = 5000,
+    batch_size: Annotated[int, typer.Option(help="most events per transaction")] = 500,
+    batch_wait_ms: Annotated[float, typer.Option(help="longest wait to fill a batch")] = 5.0,
+    broker_ca_file: Annotated[
+        str | None, typer.Option(help="CA certificate that signed the mqtts:// broker's cert")
+    ] = None,
+    broker_password_file: Annotated[
+        Path | None,
+        typer.Option(help="file holding the broker password of the URL's user (not in argv)"),
+    ] = None,
+    keep_enrollment_photos: Annotated[
+        bool, typer.Option(help="keep enrollment photos (sealed); default: templates only")
+    ] = False,
     verbose: bool = False,
 ) -> None:
     """Run the MQTT ingest and the HTTP API in one process (Ctrl-C stops both cleanly)."""
@@ -53,7 +75,18 @@ def serve(
         http_host=host,
         http_port=port,
         shared_group=shared_group,
+        queue_size=queue_size,
+        batch_size=batch_size,
+        batch_wait_ms=batch_wait_ms,
+        keep_enrollment_photos=keep_enrollment_photos,
+        **({"instance_id": instance_id} if instance_id else {}),
+        broker_ca_file=broker_ca_file,
     )
+    if broker_password_file is not None and settings.broker:
+        from central.provisioning.broker_url import with_password
+
+        password = broker_password_file.read_text(encoding="utf-8").strip()
+        settings = settings.model_copy(update={"broker": with_password(settings.broker, password)})
     uvicorn.run(create_app(CentralService(settings)), host=host, port=port, log_level="warning")
 
 
@@ -79,10 +112,14 @@ def devices_add(
     out: Annotated[
         Path | None, typer.Option(help="gate config file to write (default: <site>-<device>.yaml)")
     ] = None,
+    ca_file: Annotated[
+        str | None, typer.Option(help="CA certificate path for the gate (mqtts:// brokers)")
+    ] = None,
 ) -> None:
-    """Provision a gate: a new HMAC secret in central and in a 0600 config file for the gate."""
+    """Provision a gate: HMAC secret and broker account, in central and a 0600 gate config."""
     from sqlalchemy.exc import IntegrityError
 
+    from central.provisioning.accounts import AccountExists, add_device_account, remove_account
     from central.storage import Database
     from firmware_config.provision import new_secret, starter_config, write_config
     from wireproto.topics import InvalidIdentifier, check_id
@@ -96,13 +133,24 @@ def devices_add(
     database.upgrade()
     secret = new_secret()
     try:
+        username, password = add_device_account(database, site, device)
+    except AccountExists as exc:
+        typer.echo(f"device {site}/{device} is already provisioned ({exc})", err=True)
+        raise typer.Exit(1) from None
+    try:
         database.add_device(site, device, secret)
     except IntegrityError:
+        remove_account(database, username)
         typer.echo(f"device {site}/{device} is already provisioned", err=True)
         raise typer.Exit(1) from None
     path = out or Path(f"{site}-{device}.yaml")
-    write_config(path, starter_config(site, device, secret, broker_url))
+    config = starter_config(site, device, secret, broker_url, username, password, ca_file)
+    write_config(path, config)
     typer.echo(f"provisioned {site}/{device}; gate config written to {path} (contains the secret)")
+
+
+devices_app.command("broker-files")(broker_files_cmd)
+devices_app.command("service-account")(service_account_cmd)
 
 
 @devices_app.command("list")

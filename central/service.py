@@ -4,10 +4,13 @@ import logging
 import queue
 
 from central.broker import EmbeddedBroker
+from central.commands.channel import CommandChannel
+from central.commands.gallery import SiteGallery
 from central.ingest.consumer import MqttConsumer
 from central.ingest.devices import DeviceDirectory
 from central.ingest.validate import Inbound
 from central.ingest.writer import IngestWriter
+from central.metrics import IngestMetrics
 from central.settings import CentralSettings
 from central.storage import Database
 from wireproto.transport import BrokerAddress
@@ -25,6 +28,8 @@ class CentralService:
         self.consumer: MqttConsumer | None = None
         self.writer: IngestWriter | None = None
         self.directory = DeviceDirectory(self.db)
+        self.metrics = IngestMetrics()  # served at /metrics (issue 6)
+        self.commands: CommandChannel | None = None  # config push and gallery sync (issue 5)
 
     @property
     def broker_url(self) -> str:
@@ -47,6 +52,7 @@ class CentralService:
             f"sitegate-central-{self.settings.instance_id}",
             inbox,
             self.settings.shared_group,
+            metrics=self.metrics,
         )
         self.writer = IngestWriter(
             self.db,
@@ -55,11 +61,30 @@ class CentralService:
             self.consumer.publish_ack,
             batch_size=self.settings.batch_size,
             batch_wait=self.settings.batch_wait_ms / 1000,
+            metrics=self.metrics,
         )
         self.writer.start()
         self.consumer.start()
+        self.commands = CommandChannel(
+            address,
+            f"sitegate-central-cmd-{self.settings.instance_id}",
+            self.db,
+            self.directory,
+            self.gallery,
+            self.settings.shared_group,
+        )
+        self.commands.start()
+
+    @property
+    def gallery(self) -> SiteGallery:
+        """Site face galleries, sealed with the deployment's data key (registry/sealing.py)."""
+        from central.registry.sealing import sealer_for
+
+        return SiteGallery(self.db, sealer_for(self.settings.db))
 
     def stop(self) -> None:
+        if self.commands is not None:
+            self.commands.stop()
         if self.consumer is not None:
             self.consumer.stop()
         if self.writer is not None:

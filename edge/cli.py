@@ -7,11 +7,17 @@ from typing import Annotated
 
 import typer
 
-from edge.commands_faces import enroll_cmd, identify_cmd
+from edge.commands_faces import add_card_cmd, calibrate_cmd, enroll_cmd, identify_cmd
+from edge.commands_sensor import sensor_app
+from edge.commands_template import template_cmd
 
 app = typer.Typer(help="sitegate gate device.", no_args_is_help=True)
 app.command("identify")(identify_cmd)
 app.command("enroll")(enroll_cmd)
+app.command("calibrate")(calibrate_cmd)
+app.command("add-card")(add_card_cmd)
+app.command("template")(template_cmd)
+app.add_typer(sensor_app, name="sensor")
 
 ConfigArg = Annotated[Path, typer.Option("--config", "-c", help="gate config YAML")]
 

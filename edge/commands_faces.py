@@ -1,10 +1,14 @@
-"""The ``identify`` and ``enroll`` commands of ``sitegate-edge``.
+"""The face commands of ``sitegate-edge``: ``identify``, ``enroll``, ``calibrate``, ``add-card``.
 
 edge/cli.py attaches them with ``app.command("identify")(identify_cmd)`` and
 ``app.command("enroll")(enroll_cmd)``. Everything heavy (dlib, OpenCV, sqlite-utils) is imported
 inside the commands so that ``sitegate-edge --help`` and unrelated commands start instantly.
 Expected failures (bad photo, duplicate worker, missing models) print one line on stderr and
 exit 1: the site office needs to know what to fix, not a traceback.
+
+``identify`` and ``enroll`` open a gallery either with ``--config gate.yaml`` (the gate's own
+gallery, templates encrypted at rest under the key derived from its device secret) or with
+``--gallery FILE`` (an unencrypted lab gallery). Both together: that file, with the gate's key.
 """
 
 from __future__ import annotations
@@ -12,21 +16,64 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from edge.recognition.faces import DEFAULT_MIN_FACE_PX, DEFAULT_MIN_SHARPNESS
 from edge.recognition.matcher import DEFAULT_MARGIN, DEFAULT_THRESHOLD
 
+if TYPE_CHECKING:
+    from edge.recognition.gallery import Gallery
+
 GalleryOption = Annotated[
-    Path, typer.Option("--gallery", help="The gate's gallery database (sqlite file).")
+    Path | None,
+    typer.Option("--gallery", help="An unencrypted (lab) gallery database (sqlite file)."),
+]
+GateConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="The gate config YAML: its gallery, opened with the gate's key (encrypted).",
+    ),
 ]
 
 
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(1)
+
+
+def _open_gallery(gallery: Path | None, config: Path | None, *, must_exist: bool) -> Gallery:
+    """The gallery named by ``--gallery`` and/or ``--config``, or exit with one clear line."""
+    from edge.recognition.gallery import Gallery, GalleryError, GalleryKeyMissing
+    from edge.recognition.gallery_key import gallery_key
+
+    key = None
+    if config is not None:
+        from firmware_config import ConfigError, load_config
+
+        try:
+            cfg = load_config(config)
+        except ConfigError as exc:
+            raise _fail(str(exc)) from None
+        key = gallery_key(cfg.secret_bytes)
+        gallery = gallery or cfg.gallery
+    if gallery is None:
+        raise _fail("pass --config gate.yaml (the gate's gallery) or --gallery FILE (a lab one)")
+    if must_exist and not gallery.is_file():
+        raise _fail(f"gallery not found: {gallery}")
+    try:
+        return Gallery(gallery, key)
+    except GalleryKeyMissing:
+        raise _fail(
+            f"gallery {gallery} is encrypted: pass --config with the gate's config to open it"
+        ) from None
+    except GalleryError as exc:
+        raise _fail(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise _fail(f"cannot use gallery {gallery}: {exc}") from None
 
 
 TABLE_HEADER = f"{'WORKER':<16} {'DISTANCE':>8}  {'BOX (t,r,b,l)':<20} IMAGE"
@@ -46,7 +93,8 @@ def _table_lines(result: dict[str, Any]) -> list[str]:
 
 def identify_cmd(
     images: Annotated[list[Path], typer.Argument(metavar="IMAGE", help="Photos to identify.")],
-    gallery: GalleryOption,
+    gallery: GalleryOption = None,
+    config: GateConfigOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per image, one per line.")
     ] = False,
@@ -59,16 +107,11 @@ def identify_cmd(
 ) -> None:
     """Identify every face in each photo against the gate's gallery."""
     from edge.recognition.faces import ImageUnreadable
-    from edge.recognition.gallery import Gallery
+    from edge.recognition.gallery import GalleryError
     from edge.recognition.identify import identify_image
     from edge.recognition.models import FaceModelsMissing
 
-    if not gallery.is_file():
-        raise _fail(f"gallery not found: {gallery}")
-    try:
-        db = Gallery(gallery)
-    except sqlite3.Error as exc:
-        raise _fail(f"cannot use gallery {gallery}: {exc}") from None
+    db = _open_gallery(gallery, config, must_exist=True)
     failed = False
     if not as_json:
         typer.echo(TABLE_HEADER)
@@ -80,7 +123,7 @@ def identify_cmd(
                 typer.echo(f"error: {exc}", err=True)
                 failed = True
                 continue
-            except FaceModelsMissing as exc:
+            except (FaceModelsMissing, GalleryError) as exc:
                 raise _fail(str(exc)) from None
             if as_json:
                 typer.echo(json.dumps(result))
@@ -95,8 +138,9 @@ def enroll_cmd(
     images: Annotated[
         list[Path], typer.Argument(metavar="IMAGE", help="Photos of the worker, one face each.")
     ],
-    gallery: GalleryOption,
     worker: Annotated[str, typer.Option("--worker", help="The worker's id.")],
+    gallery: GalleryOption = None,
+    config: GateConfigOption = None,
     name: Annotated[str | None, typer.Option(help="The worker's name.")] = None,
     threshold: Annotated[
         float,
@@ -111,11 +155,12 @@ def enroll_cmd(
 ) -> None:
     """Enroll a worker from one or more photos (all are refused if one is unusable)."""
     from edge.recognition.enrollment import EnrollmentError, enroll
-    from edge.recognition.gallery import Gallery, GalleryError
+    from edge.recognition.gallery import GalleryError
     from edge.recognition.models import FaceModelsMissing
 
+    db = _open_gallery(gallery, config, must_exist=False)
     try:
-        with Gallery(gallery) as db:
+        with db:
             result = enroll(
                 db,
                 worker,
@@ -128,9 +173,93 @@ def enroll_cmd(
     except (EnrollmentError, GalleryError, FaceModelsMissing) as exc:
         raise _fail(str(exc)) from None
     except sqlite3.Error as exc:
-        raise _fail(f"cannot use gallery {gallery}: {exc}") from None
+        raise _fail(f"cannot use gallery {db.path}: {exc}") from None
     count = len(result.template_ids)
     typer.echo(
         f"enrolled {result.worker_id}: {count} photo{'s' if count != 1 else ''} added "
         f"(gallery version {result.gallery_version})"
     )
+
+
+def calibrate_cmd(
+    folder: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Labelled photos: DIR/<person>/<image>.")
+    ],
+    enroll: Annotated[
+        int, typer.Option(min=1, help="Photos per person to enroll (the rest are probes).")
+    ] = 1,
+    strangers: Annotated[
+        Path | None, typer.Option(help="A folder of photos of people never enrolled.")
+    ] = None,
+    margin: Annotated[
+        float, typer.Option(min=0.0, help="Margin rule applied as at the gate.")
+    ] = DEFAULT_MARGIN,
+    target_far: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Stranger accept rate to stay under.")
+    ] = 0.01,
+    jitters: Annotated[
+        int, typer.Option(min=1, max=100, help="Encoder jitters for enrollment photos.")
+    ] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="The table as JSON.")] = False,
+) -> None:
+    """Tabulate true- and false-accept rates by threshold on a labelled folder; recommend one."""
+    from dataclasses import asdict
+
+    from edge.recognition.calibration import (
+        IMAGE_SUFFIXES,
+        CalibrationError,
+        calibrate,
+        format_table,
+        labelled_photos,
+    )
+    from edge.recognition.models import FaceModelsMissing
+
+    stranger_photos: list[Path] = []
+    if strangers is not None:
+        if not strangers.is_dir():
+            raise _fail(f"not a folder: {strangers}")
+        stranger_photos = sorted(
+            p for p in strangers.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES
+        )
+    try:
+        result = calibrate(
+            labelled_photos(folder),
+            enroll=enroll,
+            strangers=stranger_photos,
+            margin=margin,
+            target_far=target_far,
+            enroll_jitters=jitters,
+        )
+    except (CalibrationError, FaceModelsMissing) as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps(asdict(result)))
+        return
+    for line in format_table(result):
+        typer.echo(line)
+
+
+def add_card_cmd(
+    card: Annotated[str, typer.Argument(help="The card number as the reader prints it.")],
+    config: Annotated[Path, typer.Option("--config", "-c", help="The gate config YAML.")],
+    worker: Annotated[str, typer.Option("--worker", help="The worker's id.")],
+) -> None:
+    """Register an ID/NFC card for a worker (stored as a keyed hash, never the number)."""
+    from edge.card_reader import CardError, CardRegistry
+    from firmware_config import ConfigError, load_config
+
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        registry = CardRegistry(cfg.gallery, cfg.secret_bytes)
+        try:
+            hint = registry.add(card, worker)
+        finally:
+            registry.close()
+    except CardError as exc:
+        raise _fail(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise _fail(f"cannot use gallery {cfg.gallery}: {exc}") from None
+    typer.echo(f"card {hint} registered for {worker}")

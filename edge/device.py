@@ -5,12 +5,16 @@ import threading
 import time
 
 import edge
+from edge.gallery_sync import GallerySync
 from edge.gate import Gate
 from edge.outbox import Outbox
 from edge.recognition.gallery import Gallery
-from edge.turnstile import LogTurnstile, Turnstile
+from edge.recognition.gallery_key import gallery_key
+from edge.remote_config import RemoteConfig, gate_applier
+from edge.turnstile import Turnstile, build_turnstile
 from edge.uplink import Uplink
 from firmware_config import GateConfig
+from wireproto.commands import RemoteSettings
 
 log = logging.getLogger(__name__)
 
@@ -21,22 +25,64 @@ class GateDevice:
         self.started = time.monotonic()
         self.stop_event = threading.Event()
         self.outbox = Outbox(
-            config.outbox, config.site, config.device, config.secret_bytes, config.zone
+            config.outbox,
+            config.site,
+            config.device,
+            config.secret_bytes,
+            config.zone,
+            max_events=config.outbox_max_events,
         )
-        self.gallery = Gallery(config.gallery)
-        self.uplink = Uplink(config, self.outbox, self.status)
+        # Templates encrypted at rest under a key derived from the device secret; a gallery
+        # enrolled in the lab (plain) is encrypted the first time the gate opens it.
+        self.gallery = Gallery(config.gallery, gallery_key(config.secret_bytes))
+        # Central's config overlay and gallery deltas (edge/remote_config.py, gallery_sync.py).
+        self.remote_config = RemoteConfig(
+            config.state, config.site, config.device, config.secret_bytes, self._apply_remote
+        )
+        self.gallery_sync = GallerySync(
+            self.gallery, config.site, config.device, config.secret_bytes
+        )
+        self.uplink = Uplink(
+            config,
+            self.outbox,
+            self.status,
+            remote_config=self.remote_config,
+            gallery_sync=self.gallery_sync,
+        )
         self.gate = Gate(
-            config, self.gallery, self.outbox, turnstile or LogTurnstile(), self.uplink.nudge
+            config,
+            self.gallery,
+            self.outbox,
+            turnstile or build_turnstile(config.relay),
+            self.uplink.nudge,
         )
+        self.remote_config.restore()  # the last applied overlay, before the first frame
         self._camera_threads: list[threading.Thread] = []
+        self.dust = None  # the dust monitor (edge/dust/), when the config has a dust section
+        if config.dust is not None:
+            from edge.dust.monitor import DustMonitor
+
+            self.dust = DustMonitor(
+                config.dust,
+                self.outbox,
+                config.zone,
+                on_event=self.uplink.nudge,
+                queue_dir=config.outbox.parent,
+            )
+
+    def _apply_remote(self, settings: RemoteSettings) -> None:
+        gate_applier(self.gate, self.config)(settings)
 
     def status(self) -> dict[str, object]:
-        """The heartbeat's content (see wireproto DeviceStatusBody)."""
+        """The heartbeat's content (see wireproto DeviceStatusBody); the uplink adds the clock."""
         return {
             "software_version": edge.__version__,
             "outbox_depth": self.outbox.depth(),
             "camera_ok": all(self.gate.camera_ok.values()),
-            "clock_synced": None,  # NTP state is reported once clock checks land (issue 5)
+            "sensors": {
+                **self.gate.camera_states(),  # camera.<name>: ok | reconnecting | failed ...
+                **(self.dust.health() if self.dust is not None else {}),
+            },
         }
 
     def start(self) -> None:
@@ -50,6 +96,9 @@ class GateDevice:
             )
             t.start()
             self._camera_threads.append(t)
+        if self.dust is not None:
+            self.dust.start()
+        self.gate.start()  # the card reader, if any
         log.info(
             "gate %s/%s running: %d camera(s), %d enrolled",
             self.config.site,
@@ -65,6 +114,10 @@ class GateDevice:
         self.stop_event.set()
         for t in self._camera_threads:
             t.join(timeout=10)
+        if self.dust is not None:
+            self.dust.stop()  # before the uplink: its last readings are in the outbox
+        self.gate.close()
         self.uplink.stop()
         self.outbox.close()
+        self.remote_config.close()
         log.info("gate stopped; %s", "outbox closed")

@@ -4,8 +4,16 @@ sqlite-utils over one WAL database with ``synchronous=FULL``: a committed append
 kill -9 and power loss. An event leaves the outbox only when central's signed ack for its id
 arrives (a broker taking a QoS 1 message proves nothing: brokers drop queued messages).
 Events central *rejects* are moved to a ``rejected`` table, kept for inspection, not resent.
+
+The outbox is bounded (``max_events``): a gate offline for months must not fill its disk and
+stop recording. When it is full, a new event evicts the oldest event of the least valuable
+kind present (dust readings, then dust alarms), never one more valuable than itself, and
+**never attendance**: when only attendance is left, the new event is refused (``OutboxFull``)
+and the gate keeps its turnstile closed rather than forget who already passed. From 90 %
+the outbox reports ``near_full`` in the device status, an alarm for the supervisor.
 """
 
+import logging
 import sqlite3
 import threading
 import time
@@ -23,6 +31,21 @@ from wireproto.messages import AttendanceBody, DustAlarmBody, DustReadingBody
 
 EventBody = AttendanceBody | DustReadingBody | DustAlarmBody
 
+# Eviction order when full: lowest first. Kinds not listed (attendance) are never evicted.
+EVICTION_ORDER = ("dust_reading", "dust_alarm")
+NEAR_FULL = 0.9
+DEFAULT_MAX_EVENTS = 100_000
+
+log = logging.getLogger(__name__)
+
+
+class OutboxFull(Exception):
+    """The outbox is full of events that may not be evicted; the new event was not written."""
+
+
+def _rank(kind: str) -> int:
+    return EVICTION_ORDER.index(kind) if kind in EVICTION_ORDER else len(EVICTION_ORDER)
+
 
 @dataclass(frozen=True, slots=True)
 class Pending:
@@ -36,8 +59,17 @@ class Pending:
 class Outbox:
     """Thread-safe: the gate appends while the uplink thread sends and settles."""
 
-    def __init__(self, path: Path, site: str, device: str, secret: bytes, zone: ZoneInfo) -> None:
+    def __init__(
+        self,
+        path: Path,
+        site: str,
+        device: str,
+        secret: bytes,
+        zone: ZoneInfo,
+        max_events: int = DEFAULT_MAX_EVENTS,
+    ) -> None:
         self.site, self.device, self._secret, self._zone = site, device, secret, zone
+        self.max_events = max_events
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
@@ -45,6 +77,9 @@ class Outbox:
         self.db = sqlite_utils.Database(conn)
         self._lock = threading.Lock()
         self._create()
+        self._depth = self.db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        self._alarmed = False
+        self._evictions = 0
 
     def _create(self) -> None:
         self.db["outbox"].create(
@@ -65,6 +100,12 @@ class Outbox:
         )
         self.db["outbox"].create_index(["event_id"], unique=True, if_not_exists=True)
         self.db["outbox"].create_index(["next_attempt"], if_not_exists=True)
+        self.db["outbox"].create_index(["kind", "seq"], if_not_exists=True)
+        self.db["evicted"].create(
+            {"seq": int, "event_id": str, "kind": str, "created_at": str, "evicted_at": str},
+            pk="seq",
+            if_not_exists=True,
+        )
         self.db["rejected"].create(
             {"seq": int, "event_id": str, "payload": bytes, "reason": str, "at": str},
             pk="seq",
@@ -76,21 +117,60 @@ class Outbox:
     def _tx(self) -> Iterator[None]:
         """One IMMEDIATE transaction under the lock: one fsync per call, not per row."""
         with self._lock:
+            depth = self._depth
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield
+                self.db.execute("COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                if self.db.conn.in_transaction:
+                    self.db.execute("ROLLBACK")
+                self._depth = depth  # the in-memory count follows the database
                 raise
-            self.db.execute("COMMIT")
 
     def _next_seq(self) -> int:
         row = self.db.execute("SELECT value FROM meta WHERE key = 'last_seq'").fetchone()
         return (row[0] if row else 0) + 1
 
+    def _make_room(self, kind: str) -> None:
+        """Evict one event ranked at or below ``kind``, oldest first; OutboxFull if none."""
+        for victim_kind in EVICTION_ORDER[: _rank(kind) + 1]:
+            row = self.db.execute(
+                "SELECT seq, event_id, created_at FROM outbox WHERE kind = ? ORDER BY seq LIMIT 1",
+                [victim_kind],
+            ).fetchone()
+            if row is None:
+                continue
+            self.db.execute(
+                "INSERT INTO evicted (seq, event_id, kind, created_at, evicted_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [row[0], row[1], victim_kind, row[2], datetime.now(self._zone).isoformat()],
+            )
+            self.db.execute("DELETE FROM outbox WHERE seq = ?", [row[0]])
+            self._depth -= 1
+            self._evictions += 1
+            if self._evictions % 1000 == 1:  # a full outbox evicts on every append: log a few
+                log.warning(
+                    "outbox full: evicted %s seq %d for a new %s (%d evicted since start)",
+                    victim_kind,
+                    row[0],
+                    kind,
+                    self._evictions,
+                )
+            return
+        raise OutboxFull(
+            f"outbox holds {self._depth} events that may not be evicted; {kind} not written"
+        )
+
     def append(self, body: EventBody) -> Envelope:
-        """Sign and persist one event; returns only after the commit is on disk."""
+        """Sign and persist one event; returns only after the commit is on disk.
+
+        Raises OutboxFull (nothing written) when the bound is reached and no event of a
+        lower or equal rank can make room.
+        """
         with self._tx():
+            if self._depth >= self.max_events:
+                self._make_room(body.kind)
             seq = self._next_seq()
             envelope = Envelope(
                 id=new_event_id(),
@@ -117,6 +197,8 @@ class Outbox:
                 " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 [seq],
             )
+            self._depth += 1
+        self._check_alarm()
         return envelope
 
     def due(self, limit: int, now: float | None = None) -> list[Pending]:
@@ -161,11 +243,33 @@ class Outbox:
                 )
             for eid in done + [r.id for r in rejected]:
                 removed += self.db.execute("DELETE FROM outbox WHERE event_id = ?", [eid]).rowcount
+            self._depth -= removed
+        self._check_alarm()
         return removed
 
     def depth(self) -> int:
+        return self._depth
+
+    def pressure(self) -> str:
+        """``ok``, ``near_full`` (from 90 %) or ``full``: the outbox alarm in the status."""
+        if self._depth >= self.max_events:
+            return "full"
+        return "near_full" if self._depth >= NEAR_FULL * self.max_events else "ok"
+
+    def _check_alarm(self) -> None:
+        alarmed = self.pressure() != "ok"
+        if alarmed != self._alarmed:
+            self._alarmed = alarmed
+            if alarmed:
+                log.error(
+                    "outbox %s: %d of %d events", self.pressure(), self._depth, self.max_events
+                )
+            else:
+                log.info("outbox back below %d%% of capacity", int(NEAR_FULL * 100))
+
+    def evicted_count(self) -> int:
         with self._lock:
-            return self.db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+            return self.db.execute("SELECT count(*) FROM evicted").fetchone()[0]
 
     def in_flight(self, now: float | None = None) -> int:
         now = time.time() if now is None else now

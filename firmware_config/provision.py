@@ -1,6 +1,7 @@
 """New device identities: a random HMAC secret and a starter config file for the gate.
 
-The secret goes into central's device table and into the config file, never to a log.
+The secret and the broker password go into the config file (central keeps the secret and
+only a hash of the password), never to a log.
 """
 
 import os
@@ -16,14 +17,31 @@ def new_secret() -> str:
     return secrets.token_hex(SECRET_BYTES)
 
 
-def starter_config(site: str, device: str, secret_hex: str, broker_url: str) -> dict[str, object]:
-    """A config that validates as is; the installer edits the camera section."""
+def starter_config(
+    site: str,
+    device: str,
+    secret_hex: str,
+    broker_url: str,
+    username: str | None = None,
+    password: str | None = None,
+    ca_file: str | None = None,
+) -> dict[str, object]:
+    """A config that validates as is; the installer edits the camera section.
+
+    ``username``/``password`` are the device's own broker account (``devices add``), so the
+    broker's ACL can confine it to its own topics; ``ca_file`` verifies a TLS broker.
+    """
+    broker: dict[str, object] = {"url": broker_url}
+    if username is not None:
+        broker.update(username=username, password=password)
+    if ca_file is not None:
+        broker["ca_file"] = ca_file
     return {
         "site": site,
         "device": device,
         "secret": secret_hex,
         "timezone": "Asia/Shanghai",
-        "broker": {"url": broker_url},
+        "broker": broker,
         "cameras": [{"name": "cam0", "direction": "in", "source": {"type": "usb", "index": 0}}],
         "gallery": "gallery.db",
         "outbox": "outbox.db",

@@ -55,9 +55,23 @@ def _bin(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
 
-def _get_json(url: str) -> object:
-    with urllib.request.urlopen(url, timeout=5) as resp:
+def _get_json(url: str, token: str | None = None) -> object:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5) as resp:
         return json.load(resp)
+
+
+# The demo's API account (a supervisor: reads everything), made like a real first account.
+DEMO_USER, DEMO_PASSWORD = "demo-supervisor", "demo-only-password"
+
+
+def _login(base: str) -> str:
+    body = json.dumps({"username": DEMO_USER, "password": DEMO_PASSWORD}).encode()
+    request = urllib.request.Request(
+        f"{base}/api/v1/auth/login", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        return json.load(resp)["access_token"]
 
 
 def wait_for(what: str, check, timeout: float, procs: list[subprocess.Popen]) -> object:  # type: ignore[no-untyped-def]
@@ -101,6 +115,9 @@ def prepare(workdir: Path, faces: Path, broker_url: str) -> Path:
         ],
         check=True,
     )
+    users_add = [_bin("sitegate-central"), "users", "add", "--username", DEMO_USER]
+    users_add += ["--role", "supervisor", "--password", DEMO_PASSWORD]
+    subprocess.run([*users_add, "--db", str(workdir / "central.db")], check=True)
     config = yaml.safe_load(config_path.read_text())
     config["cameras"] = [
         {
@@ -175,15 +192,19 @@ def main_cmd(
         gate_cmd = [_bin("sitegate-edge"), "run", "--config", str(config_path)]
         procs.append(subprocess.Popen(gate_cmd, start_new_session=True))
         url = f"{base}/api/v1/attendance?site={SITE}"
+        token = _login(base)
         rows = wait_for(
             "waiting for attendance",
-            lambda: (r := _get_json(url)) and {x["worker_id"] for x in r} >= set(WORKERS) and r,
+            lambda: (
+                (r := _get_json(url, token)) and {x["worker_id"] for x in r} >= set(WORKERS) and r
+            ),
             timeout,
             procs,
         )
         show(rows)  # type: ignore[arg-type]
         print(f"\nattendance of {len(rows)} check-ins: {url}")  # type: ignore[arg-type]
         print(f"API docs: {base}/docs    health: {base}/healthz")
+        print(f"API login (POST /api/v1/auth/login): {DEMO_USER} / {DEMO_PASSWORD}")
         if not exit_when_done:
             print("Ctrl-C stops the demo.")
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})

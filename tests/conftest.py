@@ -1,5 +1,6 @@
 """Shared fixtures: real brokers, real processes, real files. No mocks."""
 
+import contextlib
 import os
 import shutil
 import socket
@@ -15,6 +16,9 @@ import pytest
 FIXTURES = Path(__file__).parent / "fixtures"
 FACES = FIXTURES / "faces"
 BIN = Path(sys.executable).parent
+
+# `database` (SQLite and PostgreSQL), `postgres_url`: tests/db_fixtures.py
+pytest_plugins = ["db_fixtures"]
 
 T = TypeVar("T")
 
@@ -130,6 +134,33 @@ class Process:
         return self.log.read_text(errors="replace")
 
 
+TEST_PASSWORD = "correct horse battery"
+
+
+def api_headers(
+    db: str, username: str = "test-admin", role: str = "admin", **scope: object
+) -> dict[str, str]:
+    """A bearer token for ``username`` (created with ``role`` if new) on central's database.
+
+    Every /api/v1 route needs a token; tests get one the way a client would after
+    ``sitegate-central users add`` and a login, minus the HTTP round trip.
+    """
+    from central.auth.users import UserIn, add_user, login
+    from central.registry.errors import Conflict
+    from central.storage import Database
+
+    database = Database(db)
+    try:
+        database.upgrade()
+        user = UserIn(username=username, password=TEST_PASSWORD, role=role, **scope)  # type: ignore[arg-type]
+        with contextlib.suppress(Conflict):  # made by an earlier start of the same central
+            add_user(database, user)
+        token, _expires, _who = login(database, username, TEST_PASSWORD)
+    finally:
+        database.close()
+    return {"Authorization": f"Bearer {token}"}
+
+
 class Central:
     """``sitegate-central serve`` in a child process, with its own database and HTTP port."""
 
@@ -150,6 +181,7 @@ class Central:
             *extra,
         ]
         self.process: Process | None = None
+        self.headers: dict[str, str] = {}  # an admin's bearer token once started
 
     def provision(self, site: str, device: str, broker: str) -> Path:
         out = self.workdir / f"{site}-{device}.yaml"
@@ -182,12 +214,13 @@ class Central:
             return httpx.get(f"{self.base}/healthz").status_code == 200
 
         wait_until(healthy, 30, "central to be healthy")
+        self.headers = api_headers(self.db)
         return self
 
     def get(self, path: str, **params: object) -> object:
         import httpx
 
-        resp = httpx.get(f"{self.base}{path}", params=params, timeout=10)
+        resp = httpx.get(f"{self.base}{path}", params=params, headers=self.headers, timeout=10)
         resp.raise_for_status()
         return resp.json()
 

@@ -51,6 +51,13 @@ def _load_object(payload: bytes) -> dict[str, Any]:
     return obj
 
 
+def check_version(obj: dict[str, Any]) -> None:
+    """``v`` must be the integer 1 (``True == 1`` in Python, so compare the type too)."""
+    version = obj.get("v")
+    if type(version) is not int or version != PROTOCOL_VERSION:
+        raise ProtocolError("unsupported_version", repr(version)[:50])
+
+
 def _schema_error(exc: ValidationError) -> ProtocolError:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"])
@@ -70,9 +77,7 @@ def decode_event(
     device may only speak for itself.
     """
     obj = _load_object(payload)
-    version = obj.get("v")
-    if type(version) is not int or version != PROTOCOL_VERSION:  # True == 1 in Python
-        raise ProtocolError("unsupported_version", repr(version)[:50])
+    check_version(obj)
     try:
         # Strict: "v": true, "seq": "7" or a number for a date-time are refused, so every
         # implementation agrees on what a valid event is (docs/protocol.md).
@@ -100,9 +105,7 @@ def encode_ack(ack: Ack, secret: bytes) -> bytes:
 def decode_ack(payload: bytes, secret: bytes) -> Ack:
     """A device trusts an ack only when central signed it with the device's own secret."""
     obj = _load_object(payload)
-    version = obj.get("v")
-    if type(version) is not int or version != PROTOCOL_VERSION:
-        raise ProtocolError("unsupported_version", repr(version)[:50])
+    check_version(obj)
     if not verify(obj, secret):
         raise ProtocolError("bad_signature")
     try:

@@ -70,6 +70,12 @@ class DustAlarmBody(_Strict):
     profile: Annotated[str, Field(max_length=64)]
     window: Literal["1min", "15min", "1h", "24h"]
     at: AwareDatetime
+    exceedances_today: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="windows above the limit so far this local day (this one included)"
+    )
+    allowed_per_day: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="exceedances the profile allows per day; null: no daily budget"
+    )
 
 
 class DeviceStatusBody(_Strict):

@@ -6,8 +6,14 @@ per device by central) and a shared subscription can spread all sites over centr
 
 - ``.../events/<kind>``  device → central, QoS 1: signed event envelopes (stored, then acked)
 - ``.../ack``            central → device, QoS 1: which event ids are stored / rejected
-- ``.../cmd/<name>``     central → device, QoS 1: commands (config push, gallery sync)
 - ``.../status``         device → central, QoS 1, retained: signed status; last will "offline"
+- ``.../sync``           device → central, QoS 1: signed report of the config and gallery
+  versions the device has applied (wireproto/commands.py)
+- ``.../cmd/config``     central → device, QoS 1: signed config push (the whole overlay)
+- ``.../cmd/gallery``    central → device, QoS 1: signed, sealed face-gallery delta
+
+This module is the only place that knows the layout: everything else builds topics and
+subscription filters with the functions and constants below (docs/protocol.md, section 3).
 """
 
 import re
@@ -51,9 +57,15 @@ def status_topic(site: str, device: str) -> str:
     return f"{device_root(site, device)}/status"
 
 
+def sync_topic(site: str, device: str) -> str:
+    """Device → central: the versions the device has applied."""
+    return f"{device_root(site, device)}/sync"
+
+
 # Subscriptions used by central.
 ALL_EVENTS = f"{ROOT}/+/+/events/+"
 ALL_STATUS = f"{ROOT}/+/+/status"
+ALL_SYNC = f"{ROOT}/+/+/sync"
 
 
 def shared(topic_filter: str, group: str) -> str:
@@ -64,7 +76,7 @@ def shared(topic_filter: str, group: str) -> str:
 class TopicParts(NamedTuple):
     site: str
     device: str
-    channel: str  # "events", "ack", "cmd" or "status"
+    channel: str  # "events", "ack", "cmd", "status" or "sync"
     name: str | None  # event kind or command name
 
 

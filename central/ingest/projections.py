@@ -7,6 +7,7 @@ generic, and a projection row is written in the same transaction as its event, o
 the event is new.
 """
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 
@@ -14,7 +15,7 @@ from sqlalchemy import Table
 
 from central.storage import schema
 from wireproto import Envelope
-from wireproto.messages import AttendanceBody
+from wireproto.messages import AttendanceBody, DustAlarmBody, DustReadingBody
 
 Row = dict[str, object]
 
@@ -42,8 +43,51 @@ def attendance_row(env: Envelope) -> Row:
     }
 
 
+def dust_reading_row(env: Envelope) -> Row:
+    body = env.body
+    assert isinstance(body, DustReadingBody)
+    return {
+        "site": env.site,
+        "device": env.device,
+        "sensor": body.sensor,
+        "window": body.window,
+        "window_start": body.window_start.isoformat(),
+        "window_end": body.window_end.isoformat(),
+        "start_utc_us": utc_us(body.window_start),
+        "pm1_0": body.pm1_0,
+        "pm2_5": body.pm2_5,
+        "pm10": body.pm10,
+        "tsp": body.tsp,
+        "humidity": body.humidity,
+        "samples": body.samples,
+        "expected_samples": body.expected_samples,
+        "flags": json.dumps(body.flags),
+    }
+
+
+def dust_alarm_row(env: Envelope) -> Row:
+    body = env.body
+    assert isinstance(body, DustAlarmBody)
+    return {
+        "site": env.site,
+        "device": env.device,
+        "state": body.state,
+        "pollutant": body.pollutant,
+        "value": body.value,
+        "limit_value": body.limit,
+        "profile": body.profile,
+        "window": body.window,
+        "at": body.at.isoformat(),
+        "at_utc_us": utc_us(body.at),
+        "exceedances_today": body.exceedances_today,
+        "allowed_per_day": body.allowed_per_day,
+    }
+
+
 PROJECTIONS: dict[str, tuple[Table, Callable[[Envelope], Row]]] = {
     "attendance": (schema.attendance, attendance_row),
+    "dust_reading": (schema.dust_readings, dust_reading_row),
+    "dust_alarm": (schema.dust_alarms, dust_alarm_row),
 }
 
 

@@ -1,12 +1,25 @@
-"""One inbound MQTT message → a row to store, a status update, or a dead letter."""
+"""One inbound MQTT message → a row to store, a status update, or a dead letter.
+
+Replay window: an event created longer ago than ``REPLAY_WINDOW`` is dead-lettered as
+``outside_replay_window`` even when its signature is good. Central keeps every event id it
+stored, so a replay of a stored event is only ever a harmless duplicate; the window bounds
+what a captured-but-never-delivered event (or one replayed into a restored database) can
+still do. It is far longer than any outage a gate's outbox is sized for; an event refused
+this way is kept in the dead-letter table (nothing is lost) for an operator to judge.
+Status messages are exempt: the last will is signed when the gate connects, possibly weeks
+before it fires.
+"""
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from central.ingest.projections import project
 from central.storage.database import DeadLetter, StoredEvent
 from wireproto import Envelope, ProtocolError, decode_event
 from wireproto.codec import SecretLookup
-from wireproto.topics import parse_topic
+from wireproto.topics import EVENT_KINDS, parse_topic
+
+REPLAY_WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +34,12 @@ class Verified:
     stored: StoredEvent | None  # None for status messages (state, not evidence)
 
 
-def validate(msg: Inbound, secrets: SecretLookup) -> Verified | DeadLetter:
+def validate(
+    msg: Inbound,
+    secrets: SecretLookup,
+    now: datetime | None = None,
+    replay_window: timedelta = REPLAY_WINDOW,
+) -> Verified | DeadLetter:
     """Never raises on input: everything that is not a valid event becomes a dead letter."""
     parts = parse_topic(msg.topic)
     if parts is None or parts.channel not in ("events", "status"):
@@ -34,8 +52,12 @@ def validate(msg: Inbound, secrets: SecretLookup) -> Verified | DeadLetter:
         if env.kind != "status":
             return DeadLetter(msg.topic, "kind_mismatch", f"{env.kind} on status", msg.payload)
         return Verified(env, None)
-    if env.kind != parts.name:
+    if env.kind not in EVENT_KINDS or env.kind != parts.name:  # no status stored as evidence
         return DeadLetter(msg.topic, "kind_mismatch", f"{env.kind} on {parts.name}", msg.payload)
+    age = (now or datetime.now(UTC)) - env.created_at
+    if age > replay_window:
+        detail = f"created {age.days} days ago, window {replay_window.days} days"
+        return DeadLetter(msg.topic, "outside_replay_window", detail, msg.payload)
     stored = StoredEvent(
         event_id=env.id,
         site=env.site,

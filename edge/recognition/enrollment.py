@@ -16,6 +16,7 @@ import numpy as np
 
 from edge.recognition.faces import (
     DEFAULT_JITTERS,
+    DEFAULT_MAX_YAW,
     DEFAULT_MIN_FACE_PX,
     DEFAULT_MIN_SHARPNESS,
     DEFAULT_UPSAMPLE,
@@ -83,7 +84,7 @@ def template_from_photo(
         raise EnrollmentRejected(path, "no face")
     if len(boxes) > 1:
         raise EnrollmentRejected(path, f"{len(boxes)} faces")
-    problem = quality_problem(rgb, boxes[0], min_face_px, min_sharpness)
+    problem = quality_problem(rgb, boxes[0], min_face_px, min_sharpness, DEFAULT_MAX_YAW)
     if problem:
         raise EnrollmentRejected(path, problem)
     return encode_faces(rgb, boxes, jitters)[0]

@@ -2,15 +2,18 @@
 
 ``docs/gate-recipe.sh`` is the spec's shell recipe. It runs here against a real Mosquitto and
 a real central, so the specification cannot drift from what central accepts. The examples in
-the document are checked against the real models and signatures for the same reason.
+the document (events, acks, sync reports, commands with their sealed gallery, the QR token)
+are checked against the real models, signatures and keys for the same reason.
 """
 
+import base64
 import json
 import os
 import re
 import secrets
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,12 +22,22 @@ import yaml
 
 from conftest import wait_until
 from wireproto import canonical_bytes, decode_ack, decode_event
+from wireproto.commands import (
+    ConfigPush,
+    GalleryChanges,
+    GalleryUpdate,
+    SyncReport,
+    decode_signed,
+    open_changes,
+)
+from wireproto.qr import QrClaims, load_public_key, verify_token
 from wireproto.topics import ack_topic
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "docs" / "gate-recipe.sh"
 SPEC = ROOT / "docs" / "protocol.md"
 TOOLS = ("bash", "openssl", "mosquitto_pub", "mosquitto_sub")
+COMMANDS = {"sync": SyncReport, "config": ConfigPush, "gallery": GalleryUpdate}
 
 
 def require_tools() -> None:
@@ -117,19 +130,68 @@ def test_spec_contains_the_recipe_verbatim() -> None:
 
 
 def test_every_json_example_in_the_spec_is_valid_and_correctly_signed() -> None:
-    """Signed examples decode and verify; unsigned ones are canonical; acks verify."""
+    """Signed examples decode and verify; unsigned ones are canonical; acks verify.
+
+    Sync reports and commands verify with ``decode_signed``; the sealed gallery example opens
+    to the plaintext block shown, which is the gallery update's one unsigned, non-canonical
+    block (its bytes are what was sealed).
+    """
     text = SPEC.read_text()
     secret = bytes.fromhex(re.search(r"SECRET=([0-9a-f]{64})", text).group(1))  # type: ignore[union-attr]
     blocks = re.findall(r"```json\n(.*?)```", text, flags=re.DOTALL)
     assert len(blocks) >= 6
     kinds: set[str] = set()
+    commands: dict[str, object] = {}
+    plaintexts: list[str] = []
     for block in blocks:
         obj = json.loads(block)
         if "sig" not in obj:
-            assert block.strip() == canonical_bytes(obj).decode(), "not in canonical form"
+            if {"upserts", "removals"} & obj.keys():  # sealed inside a gallery update
+                GalleryChanges.model_validate_json(block)
+                plaintexts.append(block.strip())
+            else:
+                assert block.strip() == canonical_bytes(obj).decode(), "not in canonical form"
         elif "acks" in obj:
             decode_ack(block.encode(), secret)
+        elif obj.get("kind") in COMMANDS:
+            commands[obj["kind"]] = decode_signed(block.encode(), COMMANDS[obj["kind"]], secret)
         else:
             env = decode_event(block.encode(), lambda _s, _d: secret, obj["site"], obj["device"])
             kinds.add(env.kind)
     assert kinds == {"attendance", "dust_reading", "dust_alarm", "status"}
+    assert commands.keys() == COMMANDS.keys()
+    update = commands["gallery"]
+    assert isinstance(update, GalleryUpdate)
+    [plaintext] = plaintexts
+    assert open_changes(update, secret) == GalleryChanges.model_validate_json(plaintext)
+
+
+def test_the_gallery_sealing_in_the_spec_reproduces_its_example() -> None:
+    """Key, nonce and associated data as section 12.5 describes them, from primitives only."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    text = SPEC.read_text()
+    secret = bytes.fromhex(re.search(r"SECRET=([0-9a-f]{64})", text).group(1))  # type: ignore[union-attr]
+    stated = re.search(r"GALLERY_KEY=([0-9a-f]{64})", text).group(1)  # type: ignore[union-attr]
+    key = HKDF(hashes.SHA256(), 32, salt=None, info=b"sitegate v1 gallery").derive(secret)
+    assert key.hex() == stated
+    blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", text, flags=re.DOTALL)]
+    [update] = [b for b in blocks if b.get("kind") == "gallery"]
+    [plaintext] = re.findall(r"```json\n(\{\"upserts\".*?)\n```", text, flags=re.DOTALL)
+    raw = base64.b64decode(update["sealed"], validate=True)
+    aad = f"{update['site']}/{update['device']}/{update['from_version']}/{update['to_version']}"
+    nonce = raw[:12]
+    assert raw[12:] == AESGCM(key).encrypt(nonce, plaintext.encode(), aad.encode())
+
+
+def test_the_qr_token_example_in_the_spec_verifies() -> None:
+    text = SPEC.read_text()
+    public = re.search(r"QR_PUBLIC_KEY=(ed25519:[A-Za-z0-9_-]{43})\n", text).group(1)  # type: ignore[union-attr]
+    token = re.search(r"QR_TOKEN=(SGQ1\.\S+)\n", text).group(1)  # type: ignore[union-attr]
+    claims_text = token.split(".")[1]
+    claims = QrClaims.model_validate_json(base64.urlsafe_b64decode(claims_text + "=="))
+    at = datetime.fromtimestamp(claims.iat, UTC)
+    assert verify_token(token, load_public_key(public), claims.site, now=at) == claims
+    assert canonical_bytes(claims.model_dump()).decode() in text  # the decoded claims shown

@@ -8,6 +8,8 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from central.api.deps import DbDep
+from central.auth.deps import CurrentUser
+from central.auth.scope import restrict
 from central.storage import schema
 
 router = APIRouter(prefix="/api/v1/attendance", tags=["attendance"])
@@ -30,6 +32,7 @@ class AttendancePublic(BaseModel):
 @router.get("", response_model=list[AttendancePublic])
 def list_attendance(
     db: DbDep,
+    who: CurrentUser,
     site: str | None = None,
     worker_id: str | None = None,
     date_from: Annotated[date | None, Query(description="first local date, inclusive")] = None,
@@ -48,4 +51,5 @@ def list_attendance(
     if date_to:
         q = q.where(a.local_date <= date_to.isoformat())
     with db.engine.connect() as conn:
+        q = restrict(conn, who, q, a.site, a.worker_id)  # scope: projects / own rows
         return [dict(r._mapping) for r in conn.execute(q.limit(limit).offset(offset))]

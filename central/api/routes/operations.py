@@ -1,4 +1,4 @@
-"""What an operator needs: health, devices and their last status, dead letters."""
+"""What an operator needs: health, metrics, devices and their last status, dead letters."""
 
 from typing import Annotated
 
@@ -6,6 +6,9 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
 from central.api.deps import DbDep, ServiceDep
+from central.auth.deps import CurrentUser
+from central.auth.scope import require_role, visible_projects
+from central.auth.users import Role
 from central.storage import schema
 
 router = APIRouter(tags=["operations"])
@@ -25,18 +28,34 @@ def healthz(service: ServiceDep, response: Response) -> dict[str, object]:
     healthy = checks["database"] == "ok" and checks["broker"] == "ok"
     if not healthy:
         response.status_code = 503
+    if service.writer is not None:
+        checks["queue"] = f"{service.writer.inbox.qsize()}/{service.writer.inbox.maxsize}"
     return {"status": "ok" if healthy else "unhealthy", **checks}
 
 
+@router.get("/metrics", include_in_schema=False)
+def metrics(service: ServiceDep) -> Response:
+    """Prometheus text format: ingest counters, batch sizes, lag, queue depth."""
+    body, content_type = service.metrics.render()
+    return Response(body, media_type=content_type)
+
+
 @router.get("/api/v1/devices")
-def devices(db: DbDep) -> list[dict[str, object]]:
-    return db.list_devices()
+def devices(db: DbDep, who: CurrentUser) -> list[dict[str, object]]:
+    require_role(who, Role.SUPERVISOR, Role.CONTRACTOR_ADMIN, Role.SITE_MANAGER)
+    with db.engine.connect() as conn:
+        visible = visible_projects(conn, who)  # scope: the caller's projects' gates
+    return [d for d in db.list_devices() if visible is None or d["site"] in visible]
 
 
 @router.get("/api/v1/dead-letters")
 def dead_letters(
-    db: DbDep, reason: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    db: DbDep,
+    who: CurrentUser,
+    reason: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, object]]:
+    require_role(who, Role.SUPERVISOR)  # payloads of any site: operators only
     d = schema.dead_letters.c
     q = select(d.id, d.received_at, d.topic, d.reason, d.detail, d.payload_size)
     if reason:

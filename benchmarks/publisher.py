@@ -1,0 +1,64 @@
+"""Simulated gates: publish a pre-signed stream at QoS 1 as fast as the broker takes it.
+
+Run as its own process so the gates never share a GIL with the consumer being measured.
+Reads the stream ``harness.save_streams`` wrote; prints one JSON line with its timings.
+"""
+
+import argparse
+import json
+import pickle
+import sys
+import threading
+import time
+from itertools import zip_longest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from wireproto.transport import BrokerAddress, new_client
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("broker", help="mqtt://host:port")
+    parser.add_argument("stream", type=Path, help="pickled {(site, device): [(topic, payload)]}")
+    parser.add_argument("--inflight", type=int, default=200, help="unacked publishes per gate")
+    args = parser.parse_args()
+
+    streams: dict[tuple[str, str], list[tuple[str, bytes]]] = pickle.loads(args.stream.read_bytes())
+    total = sum(len(s) for s in streams.values())
+    address = BrokerAddress.parse(args.broker)
+    lock = threading.Lock()
+    acked = [0]
+    all_acked = threading.Event()
+
+    def on_publish(*_a) -> None:  # type: ignore[no-untyped-def]
+        with lock:
+            acked[0] += 1
+            if acked[0] == total:
+                all_acked.set()
+
+    clients = []
+    for site, device in streams:
+        c = new_client(address, f"bench-{site}-{device}", clean_session=True)
+        c.max_inflight_messages_set(args.inflight)
+        c.on_publish = on_publish
+        c.connect(address.host, address.port)
+        c.loop_start()
+        clients.append(c)
+    start = time.monotonic()
+    for row in zip_longest(*streams.values()):
+        for client, msg in zip(clients, row, strict=True):
+            if msg is not None:
+                client.publish(msg[0], msg[1], qos=1)
+    if not all_acked.wait(900):
+        sys.exit(f"publisher: the broker acked {acked[0]} of {total}")
+    elapsed = time.monotonic() - start
+    for c in clients:
+        c.disconnect()
+        c.loop_stop()
+    print(json.dumps({"published": total, "seconds": elapsed}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""Worker confirmation: the digital form of the paper wage sheet workers sign today.
+
+Before a batch goes to the bank each worker can see their own line (days, hours, amount) and
+confirm it, or dispute it with a reason. A disputed line is held back from the bank file and
+flagged to the contractor and the supervisor; the wage sheet records who confirmed what, when.
+"""
+
+from sqlalchemy import Connection, select
+
+from central.payroll.batches import batch, flag_dispute, log
+from central.registry.clock import now_iso
+from central.registry.errors import Conflict, InvalidInput, NotFound
+from central.storage import Database, schema
+
+OPEN_FOR_CONFIRMATION = ("draft", "approved")
+
+
+def line(conn: Connection, line_id: int) -> dict[str, object]:
+    row = conn.execute(
+        select(schema.payroll_lines).where(schema.payroll_lines.c.id == line_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"payroll line {line_id}")
+    return dict(row._mapping)
+
+
+def respond(
+    db: Database, line_id: int, worker_id: str, *, confirm: bool, reason: str | None = None
+) -> dict[str, object]:
+    """The worker's answer to their line; a dispute needs a reason."""
+    with db.begin() as conn:
+        current = line(conn, line_id)
+        if current["worker_id"] != worker_id:
+            raise NotFound(f"payroll line {line_id}")  # another worker's line does not exist
+        b = batch(conn, int(current["batch_id"]))  # type: ignore[call-overload]
+        if b["state"] not in OPEN_FOR_CONFIRMATION:
+            raise Conflict(f"the batch is {b['state']}; lines can no longer be confirmed")
+        if not confirm and not (reason and reason.strip()):
+            raise InvalidInput("a dispute needs a reason")
+        values = {
+            "confirmation": "confirmed" if confirm else "disputed",
+            "confirmation_at": now_iso(),
+            "confirmation_note": None if confirm else reason.strip()[:500],  # type: ignore[union-attr]
+        }
+        conn.execute(
+            schema.payroll_lines.update()
+            .where(schema.payroll_lines.c.id == line_id)
+            .values(**values)
+        )
+        log(
+            conn,
+            int(b["id"]),
+            values["confirmation"],
+            worker_id,
+            values["confirmation_note"],  # type: ignore[arg-type]
+            line_id=line_id,
+        )
+        updated = line(conn, line_id)
+        if not confirm:
+            flag_dispute(conn, updated, b)
+        return updated
+
+
+def wage_sheet(conn: Connection, batch_id: int) -> list[dict[str, object]]:
+    """The monthly wage sheet: each line with the worker's name and answer (masked IDs)."""
+    p, w = schema.payroll_lines.c, schema.workers.c
+    rows = conn.execute(
+        select(
+            p.id,
+            p.worker_id,
+            w.name,
+            w.id_number_masked,
+            w.card_masked,
+            p.half_days,
+            p.worked_minutes,
+            p.gross_fen,
+            p.deductions_fen,
+            p.net_fen,
+            p.state,
+            p.paid_fen,
+            p.confirmation,
+            p.confirmation_at,
+            p.confirmation_note,
+        )
+        .join(schema.workers, w.id == p.worker_id)
+        .where(p.batch_id == batch_id)
+        .order_by(p.worker_id)
+    )
+    return [dict(r._mapping) for r in rows]

@@ -1,0 +1,260 @@
+"""Batch life cycle: compute (draft) → approve → submit → paid / partially paid.
+
+Approval is where late attendance must surface: it refreshes the month's days from the events,
+and if anything changed it recomputes the draft and refuses, so the approver signs the
+numbers the evidence supports. Attendance that still arrives after approval raises a
+warning (central/warnings/indicators.py): never a silent change to a signed batch.
+"""
+
+from datetime import date
+
+from sqlalchemy import Connection, select
+
+from central import attendance_days
+from central.closing import is_closed, reopen_for_changes
+from central.payroll.compute import compute_lines
+from central.payroll.periods import due_date, month_range
+from central.registry.clock import now_iso
+from central.registry.errors import Conflict, InvalidInput, NotFound
+from central.registry.organisations import project, project_zone
+from central.storage import Database, schema
+from central.warnings.store import raise_warning
+
+EDITABLE = ("draft",)
+PAYABLE = ("approved", "submitted", "partially_paid")
+
+
+def log(
+    conn: Connection,
+    batch_id: int,
+    action: str,
+    by_user: str,
+    note: str | None = None,
+    *,
+    line_id: int | None = None,
+) -> None:
+    conn.execute(
+        schema.payroll_log.insert().values(
+            batch_id=batch_id,
+            line_id=line_id,
+            action=action,
+            by_user=by_user,
+            at=now_iso(),
+            note=note,
+        )
+    )
+
+
+def batch(conn: Connection, batch_id: int) -> dict[str, object]:
+    row = conn.execute(
+        select(schema.payroll_batches).where(schema.payroll_batches.c.id == batch_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"payroll batch {batch_id}")
+    return dict(row._mapping)
+
+
+def lines(conn: Connection, batch_id: int) -> list[dict[str, object]]:
+    p = schema.payroll_lines.c
+    rows = conn.execute(
+        select(schema.payroll_lines).where(p.batch_id == batch_id).order_by(p.worker_id)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def refresh_month(db: Database, project_id: str, month: str) -> list[tuple[str, str]]:
+    """Recompute the month's attendance days from the events; reopen closed periods they hit."""
+    first, last = month_range(month)
+    with db.engine.connect() as conn:
+        zone = project_zone(conn, project_id)
+    changed = attendance_days.refresh(db, project_id, zone, first, last)
+    reopen_for_changes(db, project_id, changed, f"{len(changed)} attendance day(s) changed")
+    return changed
+
+
+def _write_lines(conn: Connection, batch_id: int, new_lines: list[dict[str, object]]) -> None:
+    p = schema.payroll_lines
+    conn.execute(p.delete().where(p.c.batch_id == batch_id))
+    rows = [
+        {**line, "batch_id": batch_id, "state": "pending", "paid_fen": 0, "confirmation": "none"}
+        for line in new_lines
+    ]
+    for start in range(0, len(rows), 5000):
+        conn.execute(p.insert(), rows[start : start + 5000])
+    gross = sum(int(r["gross_fen"]) for r in rows)  # type: ignore[call-overload]
+    net = sum(int(r["net_fen"]) for r in rows)  # type: ignore[call-overload]
+    conn.execute(
+        schema.payroll_batches.update()
+        .where(schema.payroll_batches.c.id == batch_id)
+        .values(gross_fen=gross, net_fen=net)
+    )
+
+
+def compute(db: Database, project_id: str, month: str, by_user: str) -> dict[str, object]:
+    """Create the month's draft batch, or recompute it while it is still a draft."""
+    refresh_month(db, project_id, month)
+    t = schema.payroll_batches
+    with db.begin() as conn:
+        proj = project(conn, project_id)
+        existing = conn.execute(
+            select(t.c.id, t.c.state).where(t.c.project_id == project_id, t.c.month == month)
+        ).first()
+        if existing is not None and existing.state not in EDITABLE:
+            raise Conflict(f"batch {existing.id} for {month} is {existing.state}; not recomputed")
+        if existing is None:
+            batch_id = conn.execute(
+                t.insert().values(
+                    project_id=project_id,
+                    month=month,
+                    state="draft",
+                    due_date=due_date(month, int(proj["pay_due_day"])).isoformat(),
+                    gross_fen=0,
+                    net_fen=0,
+                    created_by=by_user,
+                    created_at=now_iso(),
+                )
+            ).inserted_primary_key[0]
+        else:
+            batch_id = existing.id
+        _write_lines(conn, batch_id, compute_lines(conn, project_id, month))
+        log(conn, batch_id, "computed", by_user)
+        return batch(conn, batch_id)
+
+
+def approve(db: Database, batch_id: int, by_user: str) -> dict[str, object]:
+    """Approve a draft; refused while the month is open or if late events changed it."""
+    with db.engine.connect() as conn:
+        b = batch(conn, batch_id)
+    if b["state"] != "draft":
+        raise Conflict(f"batch {batch_id} is {b['state']}, only a draft can be approved")
+    project_id, month = str(b["project_id"]), str(b["month"])
+    changed = refresh_month(db, project_id, month)
+    with db.begin() as conn:
+        if changed:
+            _write_lines(conn, batch_id, compute_lines(conn, project_id, month))
+            log(conn, batch_id, "recomputed", by_user, f"{len(changed)} day(s) changed by events")
+    if changed:
+        raise Conflict(
+            f"{len(changed)} attendance day(s) changed since the batch was computed (late "
+            "events or corrections); the batch was recomputed: review it and approve again"
+        )
+    with db.begin() as conn:
+        if not is_closed(conn, project_id, "month", month):
+            raise Conflict(f"close {month} for {project_id} first (every gate must report)")
+        conn.execute(
+            schema.payroll_batches.update()
+            .where(schema.payroll_batches.c.id == batch_id)
+            .values(state="approved", approved_by=by_user, approved_at=now_iso())
+        )
+        log(conn, batch_id, "approved", by_user)
+        return batch(conn, batch_id)
+
+
+def submit(db: Database, batch_id: int, by_user: str) -> dict[str, object]:
+    """Submit to the bank: disputed lines are held back and flagged, the rest go out."""
+    with db.begin() as conn:
+        b = batch(conn, batch_id)
+        if b["state"] != "approved":
+            raise Conflict(f"batch {batch_id} is {b['state']}, only an approved one is submitted")
+        p = schema.payroll_lines
+        held = conn.execute(
+            p.update()
+            .where(p.c.batch_id == batch_id, p.c.confirmation == "disputed")
+            .values(state="held")
+        ).rowcount
+        conn.execute(
+            schema.payroll_batches.update()
+            .where(schema.payroll_batches.c.id == batch_id)
+            .values(state="submitted", submitted_by=by_user, submitted_at=now_iso())
+        )
+        log(conn, batch_id, "submitted", by_user, f"{held} disputed line(s) held back")
+        return batch(conn, batch_id)
+
+
+def settle_state(conn: Connection, batch_id: int) -> str:
+    """paid when every line that went out is paid, partially_paid when some are."""
+    states = [str(r["state"]) for r in lines(conn, batch_id)]
+    out = [s for s in states if s != "held"]
+    if out and all(s == "paid" for s in out) and "held" not in states:
+        state = "paid"
+    elif any(s == "paid" for s in out):
+        state = "partially_paid"
+    else:
+        state = "submitted"
+    conn.execute(
+        schema.payroll_batches.update()
+        .where(schema.payroll_batches.c.id == batch_id)
+        .values(state=state, settled_at=now_iso() if state == "paid" else None)
+    )
+    return state
+
+
+def retry_failed(db: Database, batch_id: int, by_user: str) -> int:
+    """Failed lines go back to pending for the next export (after the card is fixed)."""
+    with db.begin() as conn:
+        b = batch(conn, batch_id)
+        if b["state"] not in PAYABLE:
+            raise Conflict(f"batch {batch_id} is {b['state']}")
+        p = schema.payroll_lines
+        n = conn.execute(
+            p.update()
+            .where(p.c.batch_id == batch_id, p.c.state == "failed")
+            .values(state="pending")
+        ).rowcount
+        log(conn, batch_id, "retry", by_user, f"{n} failed line(s) back to pending")
+        return n
+
+
+def add_adjustment(
+    db: Database,
+    project_id: str,
+    worker_id: str,
+    month: str,
+    kind: str,
+    amount_fen: int,
+    reason: str,
+    by_user: str,
+) -> dict[str, object]:
+    """A piece-rate amount or a deduction (an advance) for a worker-month, with its reason."""
+    month_range(month)
+    if kind not in ("piece_rate", "deduction") or amount_fen <= 0 or not reason.strip():
+        raise InvalidInput("kind piece_rate|deduction, a positive amount and a reason")
+    values = {
+        "project_id": project_id,
+        "worker_id": worker_id,
+        "month": month,
+        "kind": kind,
+        "amount_fen": amount_fen,
+        "reason": reason.strip()[:500],
+        "by_user": by_user,
+        "at": now_iso(),
+    }
+    with db.begin() as conn:
+        t = schema.payroll_batches.c
+        state = conn.execute(
+            select(t.state).where(t.project_id == project_id, t.month == month)
+        ).scalar_one_or_none()
+        if state not in (None, "draft"):
+            raise Conflict(f"the {month} batch is {state}; adjustments go into a later month")
+        new_id = conn.execute(
+            schema.wage_adjustments.insert().values(**values)
+        ).inserted_primary_key[0]
+    return {"id": new_id, **values}
+
+
+def flag_dispute(conn: Connection, line: dict[str, object], b: dict[str, object]) -> None:
+    raise_warning(
+        conn,
+        key=f"line_disputed:{line['id']}",
+        kind="line_disputed",
+        severity="medium",
+        project_id=str(b["project_id"]),
+        subject=f"worker {line['worker_id']} disputes the {b['month']} line",
+        evidence={
+            "batch_id": b["id"],
+            "line_id": line["id"],
+            "net_fen": line["net_fen"],
+            "reason": line.get("confirmation_note"),
+            "at": str(date.today()),
+        },
+    )

@@ -1,0 +1,149 @@
+"""Employment (worker × project × employer × team × trade, with pay terms), labour contracts and
+safety training: the records that decide who is paid what, and who may be on site at all.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import Connection, select
+from sqlalchemy.exc import IntegrityError
+
+from central.registry.clock import now_iso
+from central.registry.errors import Conflict
+from central.storage import Database, schema
+from central.wages.rules import PayTerms
+from wireproto.messages import WorkerId
+
+Text100 = Annotated[str, Field(max_length=100)]
+
+
+class EmploymentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    worker_id: WorkerId
+    project_id: str
+    employer_id: int
+    team: Text100 | None = None
+    trade: Text100 | None = None
+    start_date: date
+    end_date: date | None = None
+    terms: PayTerms
+
+    @model_validator(mode="after")
+    def _order(self) -> "EmploymentIn":
+        if self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        return self
+
+
+class ContractIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    worker_id: WorkerId
+    employer_id: int
+    project_id: str
+    status: Literal["signed", "terminated"] = "signed"
+    signed_on: date
+    document_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+    document_text: str | None = Field(None, description="hashed here when no hash is given")
+
+    @model_validator(mode="after")
+    def _hash(self) -> "ContractIn":
+        if self.document_sha256 is None:
+            if self.document_text is None:
+                raise ValueError("give document_sha256 or document_text")
+            digest = hashlib.sha256(self.document_text.encode()).hexdigest()
+            object.__setattr__(self, "document_sha256", digest)
+        return self
+
+
+class TrainingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    worker_id: WorkerId
+    project_id: str | None = None
+    course: Annotated[str, Field(min_length=1, max_length=200)]
+    completed_on: date
+    valid_until: date | None = None
+
+
+def _insert(db: Database, table, values: dict[str, object]) -> int:  # type: ignore[no-untyped-def]
+    try:
+        with db.begin() as conn:
+            return conn.execute(table.insert().values(**values)).inserted_primary_key[0]
+    except IntegrityError:
+        raise Conflict("refers to a worker, project or enterprise that does not exist") from None
+
+
+def add_employment(db: Database, data: EmploymentIn) -> dict[str, object]:
+    values = {
+        **data.model_dump(exclude={"terms"}),
+        "start_date": data.start_date.isoformat(),
+        "end_date": data.end_date.isoformat() if data.end_date else None,
+        "terms": data.terms.model_dump_json(),
+        "created_at": now_iso(),
+    }
+    return {"id": _insert(db, schema.employments, values), **values}
+
+
+def add_contract(db: Database, data: ContractIn) -> dict[str, object]:
+    values = {
+        **data.model_dump(exclude={"document_text"}),
+        "signed_on": data.signed_on.isoformat(),
+        "created_at": now_iso(),
+    }
+    return {"id": _insert(db, schema.contracts, values), **values}
+
+
+def add_training(db: Database, data: TrainingIn) -> dict[str, object]:
+    values = {
+        **data.model_dump(),
+        "completed_on": data.completed_on.isoformat(),
+        "valid_until": data.valid_until.isoformat() if data.valid_until else None,
+    }
+    return {"id": _insert(db, schema.trainings, values), **values}
+
+
+@dataclass(frozen=True, slots=True)
+class Engagement:
+    """One employment period with its parsed terms."""
+
+    employer_id: int
+    start: date
+    end: date | None
+    terms: PayTerms
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+def engagements(
+    conn: Connection, project_id: str, first: date, last: date
+) -> dict[str, list[Engagement]]:
+    """Every worker's employment periods on a project that overlap ``first``..``last``."""
+    e = schema.employments.c
+    rows = conn.execute(
+        select(e.worker_id, e.employer_id, e.start_date, e.end_date, e.terms)
+        .where(e.project_id == project_id, e.start_date <= last.isoformat())
+        .order_by(e.id)
+    )
+    found: dict[str, list[Engagement]] = {}
+    parsed: dict[str, PayTerms] = {}
+    for worker_id, employer_id, start, end, terms in rows:
+        if end is not None and end < first.isoformat():
+            continue
+        if terms not in parsed:
+            parsed[terms] = PayTerms.model_validate(json.loads(terms))
+        found.setdefault(worker_id, []).append(
+            Engagement(
+                employer_id,
+                date.fromisoformat(start),
+                date.fromisoformat(end) if end else None,
+                parsed[terms],
+            )
+        )
+    return found

@@ -1,0 +1,75 @@
+"""The gate's side of gallery sync: apply central's signed, sealed deltas to the local gallery.
+
+The local gallery file is the gate's working copy: recognition reads only it, so the gate keeps
+admitting enrolled workers while the uplink is down. The version central's changes brought it
+to is stored in the same transaction as the changes (``Gallery.apply_sync``), so a restart
+resumes from exactly what is on disk.
+"""
+
+import logging
+
+import numpy as np
+
+from edge.recognition.gallery import Gallery
+from wireproto import ProtocolError
+from wireproto.commands import GalleryUpdate, decode_signed, open_changes, template_from_text
+
+log = logging.getLogger(__name__)
+
+
+class GallerySync:
+    def __init__(self, gallery: Gallery, site: str, device: str, secret: bytes) -> None:
+        self.gallery = gallery
+        self.site, self.device, self._secret = site, device, secret
+
+    @property
+    def version(self) -> int:
+        return self.gallery.synced_version
+
+    def handle(self, payload: bytes) -> bool:
+        """Apply one ``cmd/gallery`` message; True when the gallery changed.
+
+        Anything not signed and sealed for this device is ignored: a forged command must not
+        add a face that opens the turnstile.
+        """
+        try:
+            update = decode_signed(payload, GalleryUpdate, self._secret)
+            if (update.site, update.device) != (self.site, self.device):
+                raise ProtocolError("topic_mismatch", f"for {update.site}/{update.device}")
+        except ProtocolError as exc:
+            log.warning("ignoring a gallery command: %s", exc)
+            return False
+        have = self.version
+        if not update.from_version <= have < update.to_version:
+            log.debug(
+                "gallery delta %d→%d does not apply at %d",
+                update.from_version,
+                update.to_version,
+                have,
+            )
+            return False
+        try:
+            changes = open_changes(update, self._secret)
+            upserts = [
+                (
+                    w.worker_id,
+                    w.name,
+                    [np.frombuffer(template_from_text(t), dtype="<f4") for t in w.templates],
+                )
+                for w in changes.upserts
+            ]
+        except (ProtocolError, ValueError) as exc:
+            log.warning("ignoring a gallery command: %s", exc)
+            return False
+        try:
+            self.gallery.apply_sync(upserts, changes.removals, update.to_version)
+        except ValueError as exc:  # e.g. a non-finite template: nothing applied (one transaction)
+            log.warning("refusing a gallery command: %s", exc)
+            return False
+        log.info(
+            "gallery synced to version %d: %d added or changed, %d removed",
+            update.to_version,
+            len(upserts),
+            len(changes.removals),
+        )
+        return True

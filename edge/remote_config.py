@@ -1,0 +1,146 @@
+"""Config pushed by central: verified, validated, applied to the running gate, kept on disk.
+
+Central may change a few settings remotely (recognition threshold and margin, debounce,
+liveness strictness); everything else stays in the gate's file, which an installer controls.
+Each push carries the whole overlay at a version, not a diff, so applying the newest version
+is all a gate ever needs to do, and a restart re-applies the last one from ``state.db``.
+"""
+
+import logging
+import sqlite3
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+import sqlite_utils
+from pydantic import ValidationError
+
+from edge.debounce import Debouncer
+from firmware_config import GateConfig
+from firmware_config.model import RecognitionConfig
+from wireproto import ProtocolError
+from wireproto.commands import ConfigPush, RemoteSettings, decode_signed
+
+log = logging.getLogger(__name__)
+
+Applier = Callable[[RemoteSettings], None]
+
+
+class ConfigRejected(ValueError):
+    """A pushed config that does not validate on this gate."""
+
+
+def overlay(config: GateConfig, settings: RemoteSettings) -> GateConfig:
+    """The file config with central's overlay on top, validated by the file's own rules."""
+    updates: dict[str, object] = {}
+    try:
+        rec = settings.recognition.model_dump(exclude_none=True)
+        if rec:
+            updates["recognition"] = RecognitionConfig.model_validate(
+                {**config.recognition.model_dump(), **rec}
+            )
+        if settings.debounce_s is not None:
+            updates["debounce_s"] = settings.debounce_s
+        if settings.liveness is not None:
+            liveness = config.liveness.model_dump()
+            liveness["enabled"] = settings.liveness != "off"
+            if settings.liveness != "off":
+                liveness["strictness"] = settings.liveness
+            updates["liveness"] = type(config.liveness).model_validate(liveness)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigRejected(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    return config.model_copy(update=updates)
+
+
+class GateLike(Protocol):
+    """What :func:`gate_applier` needs of a gate (``edge.gate.Gate`` has it)."""
+
+    config: GateConfig
+    debounce: Debouncer
+
+
+def gate_applier(gate: GateLike, base: GateConfig) -> Applier:
+    """Apply an overlay to a running :class:`edge.gate.Gate` (config read per frame)."""
+
+    def apply(settings: RemoteSettings) -> None:
+        config = overlay(base, settings)
+        gate.config = config
+        gate.debounce.window = timedelta(seconds=config.debounce_s)
+
+    return apply
+
+
+class RemoteConfig:
+    """The applied overlay and its version, persisted in a small sqlite-utils database."""
+
+    def __init__(self, path: Path, site: str, device: str, secret: bytes, apply: Applier) -> None:
+        self.site, self.device, self._secret, self._apply = site, device, secret, apply
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        self.db = sqlite_utils.Database(conn)
+        self.db["applied_config"].create(
+            {"version": int, "settings": str, "applied_at": str},
+            pk="version",
+            if_not_exists=True,
+        )
+        self.error: str | None = None
+        self.rejected_version: int | None = None
+
+    @property
+    def version(self) -> int:
+        row = self.db.execute("SELECT max(version) FROM applied_config").fetchone()
+        return row[0] or 0
+
+    def current(self) -> RemoteSettings | None:
+        row = self.db.execute(
+            "SELECT settings FROM applied_config ORDER BY version DESC LIMIT 1"
+        ).fetchone()
+        return RemoteSettings.model_validate_json(row[0]) if row else None
+
+    def restore(self) -> None:
+        """At start: the last applied overlay applies again before the first frame."""
+        settings = self.current()
+        if settings is None:
+            return
+        try:
+            self._apply(settings)
+            log.info("remote config version %d re-applied", self.version)
+        except ConfigRejected as exc:
+            self.error = f"stored version {self.version}: {exc}"[:200]
+            log.error("stored remote config no longer applies: %s", exc)
+
+    def handle(self, payload: bytes) -> bool:
+        """Apply one ``cmd/config`` message; True when there is something new to report."""
+        try:
+            push = decode_signed(payload, ConfigPush, self._secret)
+            if (push.site, push.device) != (self.site, self.device):
+                raise ProtocolError("topic_mismatch", f"for {push.site}/{push.device}")
+        except ProtocolError as exc:
+            log.warning("ignoring a config command: %s", exc)
+            return False
+        if push.version <= self.version or push.version == self.rejected_version:
+            return False  # already applied (a redelivery) or already refused
+        try:
+            self._apply(push.settings)
+        except ConfigRejected as exc:
+            self.error = f"version {push.version}: {exc}"[:200]
+            self.rejected_version = push.version
+            log.error("remote config version %d rejected: %s", push.version, exc)
+            return True
+        self.db["applied_config"].insert(
+            {
+                "version": push.version,
+                "settings": push.settings.model_dump_json(),
+                "applied_at": datetime.now().astimezone().isoformat(),
+            }
+        )
+        self.error, self.rejected_version = None, None
+        log.info("remote config version %d applied", push.version)
+        return True
+
+    def close(self) -> None:
+        self.db.conn.close()

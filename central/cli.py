@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from central.cli_db import DbOpt, open_db
 from central.cli_wages import payroll_app, users_app
 from central.provisioning.commands import broker_files_cmd, service_account_cmd
 
@@ -16,8 +17,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(devices_app, name="devices")
 app.add_typer(users_app, name="users")
 app.add_typer(payroll_app, name="payroll")
-
-DbOpt = Annotated[str, typer.Option("--db", help="SQLite path or postgresql://… URL")]
 
 
 def _logging(verbose: bool) -> None:
@@ -93,11 +92,9 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade(db: DbOpt = "sitegate-central.db") -> None:
     """Apply schema migrations up to the newest (serve also does this at start)."""
-    from central.storage import Database
     from central.storage.migrate import current
 
-    database = Database(db)
-    database.upgrade()
+    database = open_db(db)
     typer.echo(f"schema at revision {current(database.engine)}")
 
 
@@ -120,7 +117,6 @@ def devices_add(
     from sqlalchemy.exc import IntegrityError
 
     from central.provisioning.accounts import AccountExists, add_device_account, remove_account
-    from central.storage import Database
     from firmware_config.provision import new_secret, starter_config, write_config
     from wireproto.topics import InvalidIdentifier, check_id
 
@@ -129,8 +125,7 @@ def devices_add(
         check_id(device)
     except InvalidIdentifier as exc:
         raise typer.BadParameter(str(exc)) from None
-    database = Database(db)
-    database.upgrade()
+    database = open_db(db)
     secret = new_secret()
     try:
         username, password = add_device_account(database, site, device)
@@ -156,10 +151,6 @@ devices_app.command("service-account")(service_account_cmd)
 @devices_app.command("list")
 def devices_list(db: DbOpt = "sitegate-central.db") -> None:
     """Provisioned devices and their last reported status."""
-    from central.storage import Database
-
-    database = Database(db)
-    database.upgrade()
-    for d in database.list_devices():
+    for d in open_db(db).list_devices():
         status = d["status"] or {}
         typer.echo(f"{d['site']}/{d['device']}\t{status.get('state', 'never seen')}")

@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from central.cli_db import DbOpt, open_db
+
 users_app = typer.Typer(
     help="API accounts (the first admin comes from here).", no_args_is_help=True
 )
@@ -20,16 +22,7 @@ payroll_app = typer.Typer(
     no_args_is_help=True,
 )
 
-DbOpt = Annotated[str, typer.Option("--db", help="SQLite path or postgresql://… URL")]
 ByOpt = Annotated[str | None, typer.Option("--by", help="who does this (default: cli:<login>)")]
-
-
-def _db(db: str):  # type: ignore[no-untyped-def]
-    from central.storage import Database
-
-    database = Database(db)
-    database.upgrade()
-    return database
 
 
 def _by(by: str | None) -> str:
@@ -70,7 +63,7 @@ def users_add(
             project_id=project_id,
             worker_id=worker_id,
         )
-        who = add_user(_db(db), data)
+        who = add_user(open_db(db), data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "user"
@@ -92,7 +85,7 @@ def payroll_compute(
     from central.registry.errors import WageError
 
     try:
-        b = batches.compute(_db(db), project, month, _by(by))
+        b = batches.compute(open_db(db), project, month, _by(by))
     except WageError as exc:
         raise _fail(exc) from None
     typer.echo(f"batch {b['id']} {project} {month}: {b['state']}, net {b['net_fen']} fen")
@@ -111,7 +104,7 @@ def payroll_close(
 
     kind = "day" if len(period) == 10 else "month"
     try:
-        closing.close(_db(db), project, kind, period, _by(by))
+        closing.close(open_db(db), project, kind, period, _by(by))
     except WageError as exc:
         raise _fail(exc) from None
     typer.echo(f"{project} {kind} {period} closed")
@@ -124,7 +117,7 @@ def payroll_approve(batch: int, db: DbOpt = "sitegate-central.db", by: ByOpt = N
     from central.registry.errors import WageError
 
     try:
-        b = batches.approve(_db(db), batch, _by(by))
+        b = batches.approve(open_db(db), batch, _by(by))
     except WageError as exc:
         raise _fail(exc) from None
     typer.echo(f"batch {batch} {b['state']}")
@@ -144,7 +137,7 @@ def payroll_export(
     from central.registry.errors import WageError
     from central.registry.sealing import sealer_for
 
-    database = _db(db)
+    database = open_db(db)
     try:
         with database.engine.connect() as conn:
             total = sum(1 for line in batches.lines(conn, batch) if line["state"] == "pending")
@@ -176,7 +169,7 @@ def payroll_import_result(
     from central.registry.sealing import sealer_for
 
     try:
-        result = bankfiles.import_results(_db(db), sealer_for(db), batch, file, _by(by))
+        result = bankfiles.import_results(open_db(db), sealer_for(db), batch, file, _by(by))
     except (WageError, OSError) as exc:
         raise _fail(exc) from None
     for problem in result.errors:
@@ -197,7 +190,7 @@ def payroll_warnings(
     from central.storage import schema
     from central.warnings.indicators import scan
 
-    database = _db(db)
+    database = open_db(db)
     new = scan(database, date.fromisoformat(today) if today else date.today())
     w = schema.wage_warnings.c
     with database.engine.connect() as conn:

@@ -10,18 +10,14 @@ from sqlalchemy import Connection, select
 from central.payroll.batches import batch, flag_dispute, log
 from central.registry.clock import now_iso
 from central.registry.errors import Conflict, InvalidInput, NotFound
+from central.registry.lookup import by_id
 from central.storage import Database, schema
 
 OPEN_FOR_CONFIRMATION = ("draft", "approved")
 
 
 def line(conn: Connection, line_id: int) -> dict[str, object]:
-    row = conn.execute(
-        select(schema.payroll_lines).where(schema.payroll_lines.c.id == line_id)
-    ).first()
-    if row is None:
-        raise NotFound(f"payroll line {line_id}")
-    return dict(row._mapping)
+    return by_id(conn, schema.payroll_lines, line_id, "payroll line")
 
 
 def respond(

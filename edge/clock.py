@@ -6,8 +6,9 @@ Two independent witnesses:
   synchronised (read-only, no privileges needed);
 - central: every signed ack carries central's clock (``at``). An event sent at device time
   ``t0`` and acked at ``t1`` was acked at central time ``at`` somewhere in between, so
-  ``offset = (t0 + t1) / 2 - at`` (device minus central, the protocol's sign) with an error of at most ``(t1 - t0) / 2``, as in NTP. The
-  sample with the shortest round trip among the recent ones is the best estimate.
+  ``offset = (t0 + t1) / 2 - at`` (device minus central, the protocol's sign) with an error
+  of at most ``(t1 - t0) / 2``, as in NTP. The sample with the shortest round trip among the
+  recent ones is the best estimate.
 
 What central measures matters most (central's clock is the one the wage office trusts), so
 the status reports that offset, and ``clock_synced`` is false whenever it exceeds the

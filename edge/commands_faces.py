@@ -39,6 +39,16 @@ GateConfigOption = Annotated[
     ),
 ]
 
+# Shared with ``template`` (edge/commands_template.py): it applies enrollment's photo checks,
+# so its thresholds are the same options with the same meaning and help.
+JsonLinesOption = Annotated[
+    bool, typer.Option("--json", help="One JSON object per image, one per line.")
+]
+MinFacePxOption = Annotated[int, typer.Option(min=1, help="Minimum face height in pixels.")]
+MinSharpnessOption = Annotated[
+    float, typer.Option(min=0.0, help="Minimum sharpness (Laplacian variance) of the face.")
+]
+
 
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
@@ -95,9 +105,7 @@ def identify_cmd(
     images: Annotated[list[Path], typer.Argument(metavar="IMAGE", help="Photos to identify.")],
     gallery: GalleryOption = None,
     config: GateConfigOption = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="One JSON object per image, one per line.")
-    ] = False,
+    as_json: JsonLinesOption = False,
     threshold: Annotated[
         float, typer.Option(min=0.0, help="Maximum distance to accept a worker.")
     ] = DEFAULT_THRESHOLD,
@@ -146,12 +154,8 @@ def enroll_cmd(
         float,
         typer.Option(min=0.0, help="Refuse if the face is this close to another worker."),
     ] = DEFAULT_THRESHOLD,
-    min_face_px: Annotated[
-        int, typer.Option(min=1, help="Minimum face height in pixels.")
-    ] = DEFAULT_MIN_FACE_PX,
-    min_sharpness: Annotated[
-        float, typer.Option(min=0.0, help="Minimum sharpness (Laplacian variance) of the face.")
-    ] = DEFAULT_MIN_SHARPNESS,
+    min_face_px: MinFacePxOption = DEFAULT_MIN_FACE_PX,
+    min_sharpness: MinSharpnessOption = DEFAULT_MIN_SHARPNESS,
 ) -> None:
     """Enroll a worker from one or more photos (all are refused if one is unusable)."""
     from edge.recognition.enrollment import EnrollmentError, enroll

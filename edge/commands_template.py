@@ -13,20 +13,15 @@ from typing import Annotated
 
 import typer
 
+from edge.commands_faces import JsonLinesOption, MinFacePxOption, MinSharpnessOption
 from edge.recognition.faces import DEFAULT_MIN_FACE_PX, DEFAULT_MIN_SHARPNESS
 
 
 def template_cmd(
     images: Annotated[list[Path], typer.Argument(metavar="IMAGE", help="Photos, one face each.")],
-    as_json: Annotated[
-        bool, typer.Option("--json", help="One JSON object per image, one per line.")
-    ] = False,
-    min_face_px: Annotated[
-        int, typer.Option(min=1, help="Minimum face height in pixels.")
-    ] = DEFAULT_MIN_FACE_PX,
-    min_sharpness: Annotated[
-        float, typer.Option(min=0.0, help="Minimum sharpness (Laplacian variance) of the face.")
-    ] = DEFAULT_MIN_SHARPNESS,
+    as_json: JsonLinesOption = False,
+    min_face_px: MinFacePxOption = DEFAULT_MIN_FACE_PX,
+    min_sharpness: MinSharpnessOption = DEFAULT_MIN_SHARPNESS,
 ) -> None:
     """Check each photo as enrollment would and print its face encoding (exit 1 if any fails)."""
     from edge.recognition.enrollment import EnrollmentRejected, template_from_photo

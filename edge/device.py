@@ -24,14 +24,7 @@ class GateDevice:
         self.config = config
         self.started = time.monotonic()
         self.stop_event = threading.Event()
-        self.outbox = Outbox(
-            config.outbox,
-            config.site,
-            config.device,
-            config.secret_bytes,
-            config.zone,
-            max_events=config.outbox_max_events,
-        )
+        self.outbox = Outbox.for_gate(config)
         # Templates encrypted at rest under a key derived from the device secret; a gallery
         # enrolled in the lab (plain) is encrypted the first time the gate opens it.
         self.gallery = Gallery(config.gallery, gallery_key(config.secret_bytes))

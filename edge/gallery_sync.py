@@ -11,8 +11,9 @@ import logging
 import numpy as np
 
 from edge.recognition.gallery import Gallery
+from edge.signed_commands import command_for
 from wireproto import ProtocolError
-from wireproto.commands import GalleryUpdate, decode_signed, open_changes, template_from_text
+from wireproto.commands import GalleryUpdate, open_changes, template_from_text
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +33,8 @@ class GallerySync:
         Anything not signed and sealed for this device is ignored: a forged command must not
         add a face that opens the turnstile.
         """
-        try:
-            update = decode_signed(payload, GalleryUpdate, self._secret)
-            if (update.site, update.device) != (self.site, self.device):
-                raise ProtocolError("topic_mismatch", f"for {update.site}/{update.device}")
-        except ProtocolError as exc:
-            log.warning("ignoring a gallery command: %s", exc)
+        update = command_for(payload, GalleryUpdate, self._secret, self.site, self.device)
+        if update is None:
             return False
         have = self.version
         if not update.from_version <= have < update.to_version:

@@ -14,7 +14,6 @@ the outbox reports ``near_full`` in the device status, an alarm for the supervis
 """
 
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -22,12 +21,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import sqlite_utils
-
+from edge.durable_sqlite import open_durable
 from wireproto import AckResult, Envelope, encode_event, new_event_id, topics
 from wireproto.messages import AttendanceBody, DustAlarmBody, DustReadingBody
+
+if TYPE_CHECKING:  # firmware_config imports edge modules; only the type is needed here
+    from firmware_config import GateConfig
 
 EventBody = AttendanceBody | DustReadingBody | DustAlarmBody
 
@@ -70,16 +72,24 @@ class Outbox:
     ) -> None:
         self.site, self.device, self._secret, self._zone = site, device, secret, zone
         self.max_events = max_events
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        self.db = sqlite_utils.Database(conn)
+        self.db = open_durable(path)
         self._lock = threading.Lock()
         self._create()
         self._depth = self.db.execute("SELECT count(*) FROM outbox").fetchone()[0]
         self._alarmed = False
         self._evictions = 0
+
+    @classmethod
+    def for_gate(cls, config: "GateConfig") -> "Outbox":
+        """The outbox a gate config names, opened as the device opens it (test gates reuse it)."""
+        return cls(
+            config.outbox,
+            config.site,
+            config.device,
+            config.secret_bytes,
+            config.zone,
+            max_events=config.outbox_max_events,
+        )
 
     def _create(self) -> None:
         self.db["outbox"].create(

@@ -7,20 +7,19 @@ is all a gate ever needs to do, and a restart re-applies the last one from ``sta
 """
 
 import logging
-import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-import sqlite_utils
 from pydantic import ValidationError
 
 from edge.debounce import Debouncer
+from edge.durable_sqlite import open_durable
+from edge.signed_commands import command_for
 from firmware_config import GateConfig
 from firmware_config.model import RecognitionConfig
-from wireproto import ProtocolError
-from wireproto.commands import ConfigPush, RemoteSettings, decode_signed
+from wireproto.commands import ConfigPush, RemoteSettings
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +76,7 @@ class RemoteConfig:
 
     def __init__(self, path: Path, site: str, device: str, secret: bytes, apply: Applier) -> None:
         self.site, self.device, self._secret, self._apply = site, device, secret, apply
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        self.db = sqlite_utils.Database(conn)
+        self.db = open_durable(path)
         self.db["applied_config"].create(
             {"version": int, "settings": str, "applied_at": str},
             pk="version",
@@ -115,12 +110,8 @@ class RemoteConfig:
 
     def handle(self, payload: bytes) -> bool:
         """Apply one ``cmd/config`` message; True when there is something new to report."""
-        try:
-            push = decode_signed(payload, ConfigPush, self._secret)
-            if (push.site, push.device) != (self.site, self.device):
-                raise ProtocolError("topic_mismatch", f"for {push.site}/{push.device}")
-        except ProtocolError as exc:
-            log.warning("ignoring a config command: %s", exc)
+        push = command_for(payload, ConfigPush, self._secret, self.site, self.device)
+        if push is None:
             return False
         if push.version <= self.version or push.version == self.rejected_version:
             return False  # already applied (a redelivery) or already refused

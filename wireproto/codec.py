@@ -39,9 +39,10 @@ def encode_event(envelope: Envelope, secret: bytes) -> bytes:
     return _dumps(obj)
 
 
-def _load_object(payload: bytes) -> dict[str, Any]:
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise ProtocolError("too_large", f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
+def load_object(payload: bytes, max_bytes: int = MAX_PAYLOAD_BYTES) -> dict[str, Any]:
+    """A JSON object from the wire, or the reason it is not one."""
+    if len(payload) > max_bytes:
+        raise ProtocolError("too_large", f"{len(payload)} bytes > {max_bytes}")
     try:
         obj = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -76,7 +77,7 @@ def decode_event(
     not provisioned. The topic's site/device, when given, must match the envelope's: a
     device may only speak for itself.
     """
-    obj = _load_object(payload)
+    obj = load_object(payload)
     check_version(obj)
     try:
         # Strict: "v": true, "seq": "7" or a number for a date-time are refused, so every
@@ -104,7 +105,7 @@ def encode_ack(ack: Ack, secret: bytes) -> bytes:
 
 def decode_ack(payload: bytes, secret: bytes) -> Ack:
     """A device trusts an ack only when central signed it with the device's own secret."""
-    obj = _load_object(payload)
+    obj = load_object(payload)
     check_version(obj)
     if not verify(obj, secret):
         raise ProtocolError("bad_signature")

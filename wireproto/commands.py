@@ -14,13 +14,12 @@ the functions that seal and open).
 """
 
 import base64
-import json
 import os
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from wireproto.codec import ProtocolError, _dumps, _schema_error, check_version
+from wireproto.codec import ProtocolError, _dumps, _schema_error, check_version, load_object
 from wireproto.messages import PROTOCOL_VERSION, Id, WorkerId
 from wireproto.signing import sign, verify
 
@@ -133,9 +132,7 @@ def encode_signed(message: BaseModel, secret: bytes) -> bytes:
 
 def decode_signed(payload: bytes, model: type[Signed], secret: bytes) -> Signed:
     """Version, signature, then schema: nothing unsigned is even parsed into a model."""
-    if len(payload) > MAX_COMMAND_BYTES:
-        raise ProtocolError("too_large", f"{len(payload)} bytes > {MAX_COMMAND_BYTES}")
-    obj = _load_big(payload)
+    obj = load_object(payload, MAX_COMMAND_BYTES)
     check_version(obj)
     if not verify(obj, secret):
         raise ProtocolError("bad_signature")
@@ -145,21 +142,10 @@ def decode_signed(payload: bytes, model: type[Signed], secret: bytes) -> Signed:
         raise _schema_error(exc) from None
 
 
-def _load_big(payload: bytes) -> dict[str, Any]:
-    """Gallery updates may exceed the 64 KiB event limit; the JSON rules are the same."""
-    try:
-        obj = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise ProtocolError("malformed_json", str(exc)[:200]) from None
-    if not isinstance(obj, dict):
-        raise ProtocolError("not_an_object", type(obj).__name__)
-    return obj
-
-
 def peek_identity(payload: bytes) -> tuple[str, str] | None:
     """(site, device) a message claims, to find the secret that must verify it."""
     try:
-        obj = _load_big(payload)
+        obj = load_object(payload, MAX_COMMAND_BYTES)
     except ProtocolError:
         return None
     site, device = obj.get("site"), obj.get("device")

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Literal

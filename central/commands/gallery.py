@@ -29,7 +29,7 @@ from wireproto.commands import (
 
 ENCODING_SIZE = 128
 MAX_TEMPLATES = 32
-CHUNK_WORKERS = 100  # per message: ~70 KB per 100 single-template workers
+CHUNK_WORKERS = 100  # per message: ~100 KB per 100 single-template workers (4 MiB cap)
 
 
 class BadTemplate(ValueError):

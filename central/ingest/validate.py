@@ -5,7 +5,9 @@ Replay window: an event created longer ago than ``REPLAY_WINDOW`` is dead-letter
 stored, so a replay of a stored event is only ever a harmless duplicate; the window bounds
 what a captured-but-never-delivered event (or one replayed into a restored database) can
 still do. It is far longer than any outage a gate's outbox is sized for; an event refused
-this way is kept in the dead-letter table (nothing is lost) for an operator to judge.
+this way is kept in the dead-letter table (nothing is lost) for an operator to judge, and
+its gate is answered: ``duplicate`` when the id is stored already (a very late resend),
+``rejected`` otherwise, so it stops resending and keeps its copy for inspection.
 Status messages are exempt: the last will is signed when the gate connects, possibly weeks
 before it fires.
 """
@@ -57,7 +59,7 @@ def validate(
     age = (now or datetime.now(UTC)) - env.created_at
     if age > replay_window:
         detail = f"created {age.days} days ago, window {replay_window.days} days"
-        return DeadLetter(msg.topic, "outside_replay_window", detail, msg.payload)
+        return DeadLetter(msg.topic, "outside_replay_window", detail, msg.payload, env.id)
     stored = StoredEvent(
         event_id=env.id,
         site=env.site,

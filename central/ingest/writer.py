@@ -15,6 +15,7 @@ from central.metrics import IngestMetrics
 from central.storage import Database
 from central.storage.database import DeadLetter, DeviceStatus, RowsRefused, StorageUnavailable
 from wireproto import Ack, AckResult, encode_ack
+from wireproto.topics import parse_topic
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,8 @@ class IngestWriter(threading.Thread):
         self._write(checked, outcome)
         self.metrics.write_seconds.observe(time.perf_counter() - started)
         self._count(checked, outcome)
-        self._ack([(m, v) for m, v in checked if isinstance(v, Verified)], outcome)
+        refusals = [v for _m, v in checked if isinstance(v, DeadLetter) and v.event_id]
+        self._ack([(m, v) for m, v in checked if isinstance(v, Verified)], outcome, refusals)
 
     def _write(self, checked: Sequence[Checked], outcome: Outcome) -> None:
         """One transaction for ``checked``; on refusal, halve until the culprit is alone."""
@@ -212,7 +214,29 @@ class IngestWriter(threading.Thread):
         for kind, n in kinds.items():
             m.stored.labels(kind).inc(n)
 
-    def _ack(self, verified: list[tuple[Inbound, Verified]], outcome: Outcome) -> None:
+    def _answer_refusals(
+        self, refusals: list[DeadLetter], per_device: dict[tuple[str, str], list[AckResult]]
+    ) -> None:
+        """Signed events refused by policy: ``duplicate`` if stored before, else ``rejected``."""
+        if not refusals:
+            return
+        stored = self.db.existing_event_ids(d.event_id for d in refusals if d.event_id)
+        for d in refusals:
+            parts = parse_topic(d.topic)
+            if parts is None or d.event_id is None:
+                continue
+            if d.event_id in stored:
+                result = AckResult(id=d.event_id, result="duplicate")
+            else:
+                result = AckResult(id=d.event_id, result="rejected", reason=d.reason)
+            per_device[(parts.site, parts.device)].append(result)
+
+    def _ack(
+        self,
+        verified: list[tuple[Inbound, Verified]],
+        outcome: Outcome,
+        refusals: list[DeadLetter] = (),  # type: ignore[assignment]
+    ) -> None:
         per_device: dict[tuple[str, str], list[AckResult]] = defaultdict(list)
         first_seen: set[str] = set()
         duplicates = 0
@@ -229,6 +253,7 @@ class IngestWriter(threading.Thread):
                 duplicates += 1
             first_seen.add(eid)
             per_device[(v.envelope.site, v.envelope.device)].append(result)
+        self._answer_refusals(list(refusals), per_device)
         self.metrics.duplicates.inc(duplicates)
         now = datetime.now(UTC)
         for (site, device), acks in per_device.items():

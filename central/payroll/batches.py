@@ -15,7 +15,8 @@ from central.closing import is_closed, reopen_for_changes
 from central.payroll.compute import compute_lines
 from central.payroll.periods import due_date, month_range
 from central.registry.clock import now_iso
-from central.registry.errors import Conflict, InvalidInput, NotFound
+from central.registry.errors import Conflict, InvalidInput
+from central.registry.lookup import by_id
 from central.registry.organisations import project, project_zone
 from central.storage import Database, schema
 from central.warnings.store import raise_warning
@@ -46,12 +47,7 @@ def log(
 
 
 def batch(conn: Connection, batch_id: int) -> dict[str, object]:
-    row = conn.execute(
-        select(schema.payroll_batches).where(schema.payroll_batches.c.id == batch_id)
-    ).first()
-    if row is None:
-        raise NotFound(f"payroll batch {batch_id}")
-    return dict(row._mapping)
+    return by_id(conn, schema.payroll_batches, batch_id, "payroll batch")
 
 
 def lines(conn: Connection, batch_id: int) -> list[dict[str, object]]:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-DbOpt = Annotated[str, typer.Option("--db", help="SQLite path or postgresql://… URL")]
+from central.cli_db import DbOpt, open_db
 
 
 def broker_files_cmd(
@@ -20,10 +20,8 @@ def broker_files_cmd(
     """Write Mosquitto's password and ACL files for every account (then SIGHUP the broker)."""
     from central.provisioning.accounts import list_accounts
     from central.provisioning.mosquitto import write_broker_files
-    from central.storage import Database
 
-    database = Database(db)
-    database.upgrade()
+    database = open_db(db)
     accounts = list_accounts(database)
     write_broker_files(accounts, passwd, acl)
     devices = sum(a.role == "device" for a in accounts)
@@ -40,12 +38,10 @@ def service_account_cmd(
     """Create or rotate a service account with access to all of sitegate/v1 (for central)."""
     from central.provisioning.accounts import AccountExists, set_service_account
     from central.provisioning.mosquitto import write_atomically
-    from central.storage import Database
 
     if not user or any(c in user for c in ":# +/\n"):
         raise typer.BadParameter("a username without ':', '#', '+', '/' or spaces")
-    database = Database(db)
-    database.upgrade()
+    database = open_db(db)
     try:
         password = set_service_account(database, user)
     except AccountExists as exc:

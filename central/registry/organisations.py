@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 
 from central.registry import validation
 from central.registry.clock import DEFAULT_ZONE, now_iso
-from central.registry.errors import Conflict, InvalidInput, NotFound
+from central.registry.errors import Conflict, InvalidInput
+from central.registry.lookup import by_id
 from central.storage import Database, schema
 from central.wages.holidays import DayKind, WorkCalendar
 from wireproto.topics import ID_PATTERN
@@ -71,19 +72,11 @@ def create_project(db: Database, data: ProjectIn) -> dict[str, object]:
 
 
 def enterprise(conn: Connection, enterprise_id: int) -> dict[str, object]:
-    row = conn.execute(
-        select(schema.enterprises).where(schema.enterprises.c.id == enterprise_id)
-    ).first()
-    if row is None:
-        raise NotFound(f"enterprise {enterprise_id}")
-    return dict(row._mapping)
+    return by_id(conn, schema.enterprises, enterprise_id, "enterprise")
 
 
 def project(conn: Connection, project_id: str) -> dict[str, object]:
-    row = conn.execute(select(schema.projects).where(schema.projects.c.id == project_id)).first()
-    if row is None:
-        raise NotFound(f"project {project_id}")
-    return dict(row._mapping)
+    return by_id(conn, schema.projects, project_id, "project")
 
 
 def project_zone(conn: Connection, project_id: str) -> ZoneInfo:

@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Connection, select
 
 from central.payroll.periods import yuan
+from central.payroll.worker_lines import worker_lines
 from central.registry.clock import now_iso
 from central.registry.errors import InvalidInput
 from central.registry.workers import worker
@@ -73,41 +74,7 @@ def gather(conn: Connection, worker_id: str, first: date, last: date) -> dict[st
             .order_by(c.id)
         )
     ]
-    p, b = schema.payroll_lines.c, schema.payroll_batches.c
-    lines = [
-        dict(r._mapping)
-        for r in conn.execute(
-            select(
-                b.project_id,
-                b.month,
-                b.state.label("batch_state"),
-                b.due_date,
-                p.id,
-                p.half_days,
-                p.worked_minutes,
-                p.ot_workday_minutes,
-                p.ot_restday_minutes,
-                p.ot_holiday_minutes,
-                p.gross_fen,
-                p.deductions_fen,
-                p.net_fen,
-                p.state,
-                p.paid_fen,
-                p.paid_at,
-                p.bank_ref,
-                p.bank_message,
-                p.confirmation,
-                p.confirmation_at,
-            )
-            .join(schema.payroll_batches, b.id == p.batch_id)
-            .where(
-                p.worker_id == worker_id,
-                b.month >= first.isoformat()[:7],
-                b.month <= last.isoformat()[:7],
-            )
-            .order_by(b.month, b.project_id)
-        )
-    ]
+    lines = worker_lines(conn, worker_id, months=(first.isoformat()[:7], last.isoformat()[:7]))
     return {
         "worker": who,
         "first": first.isoformat(),

@@ -12,6 +12,8 @@ of central's CPU), and ``unnest`` of one array per column has psycopg quote ever
 """
 
 import json
+from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -19,6 +21,17 @@ from sqlalchemy import Connection, Executable, Table, Text, bindparam, cast, col
 from sqlalchemy.dialects import postgresql, sqlite
 
 Row = dict[str, Any]
+
+
+def _json_value(value: object) -> object:
+    """Values JSON has no type for, in the text form PostgreSQL reads for their column."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\x" + bytes(value).hex()  # bytea hex input
+    raise TypeError(f"no JSON form for {type(value).__name__} in a bulk insert")
 
 
 @cache
@@ -67,7 +80,9 @@ def insert_rows(
     dialect = conn.dialect.name
     stmt = _statement(dialect, table, columns, skip_conflicts_on, returning)
     if dialect == "postgresql":
-        params: Row | list[Row] = {"rows": json.dumps(rows, ensure_ascii=False)}
+        params: Row | list[Row] = {
+            "rows": json.dumps(rows, ensure_ascii=False, default=_json_value)
+        }
     else:
         params = rows
     result = conn.execute(stmt, params)

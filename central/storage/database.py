@@ -64,6 +64,9 @@ class DeadLetter:
     reason: str
     detail: str
     payload: bytes
+    event_id: str | None = None
+    """Set when the signature verified but policy refused it (e.g. outside the replay
+    window): central may then answer the device, which a forged message never earns."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +217,15 @@ class Database:
         for table, table_rows in projected.items():
             insert_rows(conn, table, table_rows)
         return inserted
+
+    def existing_event_ids(self, ids: Iterable[str]) -> set[str]:
+        """Which of ``ids`` are stored already (a late resend of an old event is a duplicate)."""
+        wanted = list(ids)
+        if not wanted:
+            return set()
+        with self.engine.connect() as conn:
+            c = schema.events.c.event_id
+            return set(conn.execute(select(c).where(c.in_(wanted))).scalars())
 
     def add_device(self, site: str, device: str, secret_hex: str) -> None:
         with self.engine.begin() as conn:

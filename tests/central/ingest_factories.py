@@ -34,9 +34,10 @@ class Gate:
     secret: bytes = field(default_factory=lambda: os.urandom(32))
     seq: int = 0
 
-    def attendance(self, worker_id: str = "W1") -> Inbound:
-        at = datetime.now(ZONE) - timedelta(minutes=1)
-        return self._event(AttendanceBody(worker_id=worker_id, direction="in", captured_at=at))
+    def attendance(self, worker_id: str = "W1", age: timedelta = timedelta(minutes=1)) -> Inbound:
+        at = datetime.now(ZONE) - age
+        body = AttendanceBody(worker_id=worker_id, direction="in", captured_at=at)
+        return self._event(body, age)
 
     def status(self, state: str = "online") -> Inbound:
         """A signed status message (a real gate counts status in its own sequence space)."""
@@ -60,14 +61,16 @@ class Gate:
         )
         return self._event(body)
 
-    def _event(self, body: AttendanceBody | DustReadingBody) -> Inbound:
+    def _event(
+        self, body: AttendanceBody | DustReadingBody, age: timedelta = timedelta(minutes=1)
+    ) -> Inbound:
         self.seq += 1
         env = Envelope(
             id=new_event_id(),
             site=self.site,
             device=self.device,
             seq=self.seq,
-            created_at=datetime.now(ZONE) - timedelta(minutes=1),
+            created_at=datetime.now(ZONE) - age,
             body=body,
         )
         topic = topics.event_topic(self.site, self.device, body.kind)

@@ -114,3 +114,38 @@ def test_nothing_is_acked_while_the_database_is_unreachable(database: Database) 
 
 def _id(payload: bytes) -> str:
     return str(json.loads(payload)["id"])
+
+
+def test_an_old_event_is_answered_rejected_unless_it_was_stored_before(database: Database) -> None:
+    """Outside the replay window: dead-lettered, and the gate told to stop resending it."""
+    from datetime import UTC, datetime, timedelta
+
+    from central.ingest.validate import Verified, validate
+
+    gate = Gate("site-a", "gate-1")
+    writer, published = writer_for(database, gate)
+    never_seen = gate.attendance("W1", age=timedelta(days=40))
+    stored_long_ago = gate.attendance("W2", age=timedelta(days=40))
+    then = datetime.now(UTC) - timedelta(days=39)  # it arrived in time, back then
+    verdict = validate(stored_long_ago, writer.directory, then)
+    assert isinstance(verdict, Verified) and verdict.stored is not None
+    database.store([verdict.stored], [], then)
+
+    writer.process([never_seen, stored_long_ago])
+
+    assert results(gate.acks(published)) == [
+        (_id(never_seen.payload), "rejected"),
+        (_id(stored_long_ago.payload), "duplicate"),
+    ]
+    assert rows(database, schema.dead_letters, "reason") == [("outside_replay_window",)] * 2
+    assert [r[0] for r in rows(database, schema.attendance, "worker_id")] == ["W2"]
+
+
+def test_a_signed_status_on_an_events_topic_is_not_stored_as_evidence(database: Database) -> None:
+    gate = Gate("site-a", "gate-1")
+    writer, published = writer_for(database, gate)
+    status = gate.status()
+    writer.process([Inbound("sitegate/v1/site-a/gate-1/events/status", status.payload)])
+    assert rows(database, schema.events, "event_id") == []
+    assert rows(database, schema.dead_letters, "reason") == [("kind_mismatch",)]
+    assert published == []

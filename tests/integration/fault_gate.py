@@ -24,14 +24,7 @@ from wireproto.messages import AttendanceBody
 def main(path: str, total: int, rate: float) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     config = load_config(path)
-    outbox = Outbox(
-        config.outbox,
-        config.site,
-        config.device,
-        config.secret_bytes,
-        config.zone,
-        max_events=config.outbox_max_events,
-    )
+    outbox = Outbox.for_gate(config)  # as edge/device.py opens it
     uplink = Uplink(config, outbox, lambda: {"software_version": edge.__version__})
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

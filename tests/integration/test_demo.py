@@ -4,7 +4,6 @@ import re
 from pathlib import Path
 
 from conftest import run_cli
-
 from sitegate_demo.cli import WORKERS
 
 

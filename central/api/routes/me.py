@@ -17,6 +17,7 @@ from central.auth.users import Principal, Role
 from central.confirmation import respond
 from central.payroll.batches import refresh_month
 from central.payroll.periods import month_range
+from central.payroll.worker_lines import worker_lines
 from central.registry.errors import Forbidden, NotFound
 from central.storage import Database, schema
 from wireproto.qr import DEFAULT_TTL_S, issue_token, public_key_text
@@ -61,38 +62,8 @@ def my_days(
 
 
 def _lines(db: Database, worker_id: str, paid_only: bool = False) -> list[dict[str, object]]:
-    p, b = schema.payroll_lines.c, schema.payroll_batches.c
-    q = (
-        select(
-            p.id,
-            b.project_id,
-            b.month,
-            b.state.label("batch_state"),
-            b.due_date,
-            p.half_days,
-            p.worked_minutes,
-            p.ot_workday_minutes,
-            p.ot_restday_minutes,
-            p.ot_holiday_minutes,
-            p.gross_fen,
-            p.deductions_fen,
-            p.net_fen,
-            p.state,
-            p.paid_fen,
-            p.paid_at,
-            p.bank_ref,
-            p.confirmation,
-            p.confirmation_at,
-            p.confirmation_note,
-        )
-        .join(schema.payroll_batches, b.id == p.batch_id)
-        .where(p.worker_id == worker_id)
-        .order_by(b.month, b.project_id)
-    )
-    if paid_only:
-        q = q.where(p.state == "paid")
     with db.engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(q)]
+        return worker_lines(conn, worker_id, paid_only=paid_only)
 
 
 @router.get("/payroll-lines")

@@ -6,13 +6,12 @@ power cut or a week-long platform outage loses nothing. Packets are stored frame
 and all), so a resend is byte-identical and the platform can match its reply by QN.
 """
 
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import sqlite_utils
+from edge.durable_sqlite import open_durable
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,11 +25,7 @@ class Queued:
 
 class PacketStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        self.db = sqlite_utils.Database(conn)
+        self.db = open_durable(path)
         self._lock = threading.Lock()
         self.db["packets"].create(
             {

@@ -1,0 +1,53 @@
+"""One worker's wage lines, each with its month's batch state and due date.
+
+The worker's own view (/me) and the evidence statement show the same lines, so they read
+them through this one query: a column added here reaches both, and the two cannot drift.
+"""
+
+from sqlalchemy import Connection, select
+
+from central.storage import schema
+
+
+def worker_lines(
+    conn: Connection,
+    worker_id: str,
+    *,
+    months: tuple[str, str] | None = None,
+    paid_only: bool = False,
+) -> list[dict[str, object]]:
+    """The worker's lines by month then project; ``months`` is an inclusive ``YYYY-MM`` range."""
+    p, b = schema.payroll_lines.c, schema.payroll_batches.c
+    q = (
+        select(
+            p.id,
+            b.project_id,
+            b.month,
+            b.state.label("batch_state"),
+            b.due_date,
+            p.half_days,
+            p.worked_minutes,
+            p.ot_workday_minutes,
+            p.ot_restday_minutes,
+            p.ot_holiday_minutes,
+            p.gross_fen,
+            p.deductions_fen,
+            p.net_fen,
+            p.state,
+            p.paid_fen,
+            p.paid_at,
+            p.bank_ref,
+            p.bank_message,
+            p.confirmation,
+            p.confirmation_at,
+            p.confirmation_note,
+        )
+        .join(schema.payroll_batches, b.id == p.batch_id)
+        .where(p.worker_id == worker_id)
+        .order_by(b.month, b.project_id)
+    )
+    if months is not None:
+        q = q.where(b.month >= months[0], b.month <= months[1])
+    if paid_only:
+        q = q.where(p.state == "paid")
+    return [dict(r._mapping) for r in conn.execute(q)]

@@ -2,6 +2,7 @@
 
 import contextlib
 import json
+import re
 import shutil
 import subprocess
 from datetime import datetime, timedelta, timezone
@@ -206,3 +207,23 @@ def test_importing_protocol_or_central_loads_no_vision_libraries() -> None:
 
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_fast_and_full_signature_paths_agree() -> None:
+    """Central checks compact canonical JSON on the bytes as sent, anything else in full."""
+    payload = encode_event(envelope(), SECRET)
+    assert b',"sig":"' in payload  # the reference encoding: keys sorted, sig in its place
+    assert decode_event(payload, secrets, "s1", "g1").body.worker_id == "W0001"
+    indented = json.dumps(json.loads(payload), indent=2).encode()  # same object, other bytes
+    assert decode_event(indented, secrets, "s1", "g1").body.worker_id == "W0001"
+    for tampered in (
+        payload.replace(b'"W0001"', b'"W0002"'),
+        payload.replace(b'"seq":7', b'"seq":8'),
+        re.sub(rb'("sig":")(.)', lambda m: m[1] + (b"0" if m[2] != b"0" else b"1"), payload),
+    ):
+        with pytest.raises(ProtocolError) as err:
+            decode_event(tampered, secrets, "s1", "g1")
+        assert err.value.reason == "bad_signature"
+    with pytest.raises(ProtocolError) as err:
+        decode_event(payload, secrets, "s1", "g2")  # the fast path never hides a reason
+    assert err.value.reason == "topic_mismatch"

@@ -289,6 +289,13 @@ def test_each_role_sees_its_own(world: World) -> None:
     ] == ["site-a"]
     qr = c.get("/api/v1/me/checkin-qr?project_id=site-a", headers=h["worker"]).json()
     assert qr["token"].startswith("SGQ1.")
+    # A gate holding central's public key admits that worker at that site, nowhere else.
+    from wireproto.qr import QrTokenError, load_public_key, verify_token
+
+    key = c.get("/api/v1/qr/public-key", headers=h["site_manager"]).json()["public_key"]
+    assert verify_token(qr["token"], load_public_key(key), "site-a").worker_id == "W1"
+    with pytest.raises(QrTokenError):
+        verify_token(qr["token"], load_public_key(key), "site-b")
     assert c.get("/api/v1/auth/me", headers=h["worker"]).json()["worker_id"] == "W1"
 
 

@@ -4,7 +4,10 @@ Central dead-letters a message under the ``reason`` of the :class:`ProtocolError
 here, so these reason codes are part of the protocol (listed in docs/protocol.md).
 """
 
+import hashlib
+import hmac
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -65,6 +68,43 @@ def _schema_error(exc: ValidationError) -> ProtocolError:
     return ProtocolError("invalid_schema", f"{where}: {first['msg']}"[:200])
 
 
+_SIG_MEMBER = re.compile(rb',"sig":"([0-9a-f]{64})"')
+
+
+def _verified_as_sent(
+    payload: bytes, secrets: SecretLookup, topic_site: str | None, topic_device: str | None
+) -> Envelope | None:
+    """The fast path for senders that write canonical JSON, as every reference gate does.
+
+    Then the signed bytes are the payload minus its one ``,"sig":"…"`` member, so the HMAC
+    can be checked on the bytes as received, without parsing into a dict and serialising it
+    again (a quarter of central's ingest CPU). Any doubt (no such member or more than one
+    ``"sig"``, a schema error, a wrong topic, unknown device, a mismatch) returns None and the
+    full path decides, with its precise reason. Whatever passes here, the device's secret
+    signed exactly these bytes: nothing is accepted that a secret holder did not write.
+    """
+    if len(payload) > MAX_PAYLOAD_BYTES or payload.count(b'"sig"') != 1:
+        return None
+    member = _SIG_MEMBER.search(payload)
+    if member is None:
+        return None
+    try:
+        envelope = Envelope.model_validate_json(payload, strict=True)
+    except (ValidationError, RecursionError):
+        return None
+    given = member.group(1).decode("ascii")
+    if envelope.sig != given:
+        return None
+    if topic_site is not None and (envelope.site, envelope.device) != (topic_site, topic_device):
+        return None
+    secret = secrets(envelope.site, envelope.device)
+    if secret is None:
+        return None
+    unsigned = payload[: member.start()] + payload[member.end() :]
+    expected = hmac.new(secret, unsigned, hashlib.sha256).hexdigest()
+    return envelope if hmac.compare_digest(expected, given) else None
+
+
 def decode_event(
     payload: bytes,
     secrets: SecretLookup,
@@ -77,6 +117,9 @@ def decode_event(
     not provisioned. The topic's site/device, when given, must match the envelope's: a
     device may only speak for itself.
     """
+    fast = _verified_as_sent(payload, secrets, topic_site, topic_device)
+    if fast is not None:
+        return fast
     obj = load_object(payload)
     check_version(obj)
     try:

@@ -2,6 +2,7 @@
 
 import logging
 import queue
+from zoneinfo import ZoneInfo
 
 from central.broker import EmbeddedBroker
 from central.commands.channel import CommandChannel
@@ -13,6 +14,7 @@ from central.ingest.writer import IngestWriter
 from central.metrics import IngestMetrics
 from central.settings import CentralSettings
 from central.storage import Database
+from central.warnings.scheduler import WarningScanner
 from wireproto.transport import BrokerAddress
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ class CentralService:
         self.directory = DeviceDirectory(self.db)
         self.metrics = IngestMetrics()  # served at /metrics (issue 6)
         self.commands: CommandChannel | None = None  # config push and gallery sync (issue 5)
+        self.scanner: WarningScanner | None = None  # arrears indicators on a timer
 
     @property
     def broker_url(self) -> str:
@@ -74,6 +77,11 @@ class CentralService:
             self.settings.shared_group,
         )
         self.commands.start()
+        if self.settings.warning_scan_interval_s > 0:
+            self.scanner = WarningScanner(
+                self.db, self.settings.warning_scan_interval_s, ZoneInfo(self.settings.timezone)
+            )
+            self.scanner.start()
 
     @property
     def gallery(self) -> SiteGallery:
@@ -83,6 +91,8 @@ class CentralService:
         return SiteGallery(self.db, sealer_for(self.settings.db))
 
     def stop(self) -> None:
+        if self.scanner is not None:
+            self.scanner.stop()
         if self.commands is not None:
             self.commands.stop()
         if self.consumer is not None:

@@ -35,6 +35,10 @@ class CentralSettings(BaseModel):
     batch_wait_ms: float = Field(
         5.0, ge=0, description="longest wait to fill a batch before writing what there is"
     )
+    warning_scan_interval_s: float = Field(
+        900, ge=0, description="run the arrears indicators this often inside serve; 0: never"
+    )
+    timezone: str = Field("Asia/Shanghai", description="whose 'today' the indicators judge by")
     keep_enrollment_photos: bool = Field(
         False, description="keep enrollment photos (sealed) with the templates; off: minimisation"
     )

@@ -20,6 +20,7 @@ from central.registry.sealing import Sealer
 from central.storage import Database, schema
 from central.wages.rules import PayTerms
 from central.warnings.indicators import scan
+from conftest import wait_until
 
 SITE = "site-a"
 DAILY = PayTerms(pay_kind="daily", rate_fen=36000)
@@ -263,3 +264,24 @@ def test_evidence_statement_lists_events_corrections_and_escapes_text(setup) -> 
         600,
     ]  # type: ignore[index]
     assert book["events"].max_row == 3
+
+
+def test_serve_runs_the_arrears_indicators_on_its_own(tmp_path: Path) -> None:
+    """No one has to ask: a check-in without contract or card is warned of by the timer."""
+    from zoneinfo import ZoneInfo
+
+    from central.warnings.scheduler import WarningScanner
+
+    db, sealer = new_db(tmp_path)
+    registered_project(db, sealer)
+    store_punches(db, SITE, [("W9", "in", local("2025-06-09 08:00"))])  # not registered
+    scanner = WarningScanner(db, 3600, ZoneInfo("Asia/Shanghai"))
+    scanner.start()
+    try:
+        wait_until(lambda: scanner.scans >= 1, 30, "the first scan")
+    finally:
+        scanner.stop()
+    with db.engine.connect() as conn:
+        w = schema.wage_warnings.c
+        kinds = sorted(conn.execute(select(w.kind).where(w.subject.like("W9 %"))).scalars())
+    assert kinds == ["no_labour_contract", "no_valid_payroll_card"]

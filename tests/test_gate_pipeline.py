@@ -275,3 +275,23 @@ def test_each_photo_of_a_folder_camera_is_new_people(gate: Gate, tmp_path: Path)
     )
     gate.run_camera(camera, threading.Event())
     assert [e["worker_id"] for e in events(gate)] == ["london_001", "london_003"]
+
+
+def test_a_threshold_pushed_by_central_changes_the_next_decision(gate: Gate) -> None:
+    """Remote config is live: a stricter threshold turns the same face away."""
+    from edge.remote_config import gate_applier
+    from wireproto.commands import RemoteSettings
+
+    crop, face_h = face_crop(FACES / "london_001" / "2.jpg")
+    first = faces_of(gate.process(gate.config.cameras[0], scene(crop, 160, face_h), 0.0))
+    (admitted,) = first
+    assert admitted.action == "admit" and admitted.distance is not None
+    stricter = round(admitted.distance - 0.05, 3)  # just below this face's distance
+    gate_applier(gate, gate.config)(
+        RemoteSettings.model_validate({"recognition": {"threshold": stricter}})
+    )
+    assert gate.config.recognition.threshold == stricter
+    crop, face_h = face_crop(FACES / "london_001" / "2.jpg")
+    later = faces_of(gate.process(gate.config.cameras[0], scene(crop, 300, face_h), 1.0, True))
+    assert [d.action for d in later] == ["unknown"]
+    assert [e["worker_id"] for e in events(gate)] == ["london_001"]  # only the first

@@ -204,3 +204,16 @@ def test_events_older_than_the_replay_window_are_dead_lettered_status_is_not() -
     assert check(timedelta(days=31)) == "outside_replay_window"
     assert check(timedelta(days=90), "status") == "ok"  # a last will signed long ago
     assert json.loads(signed(AttendanceBody(worker_id="W", direction="in", captured_at=now), now))
+
+
+def test_a_sync_without_names_keeps_the_name_enrolled_at_the_gate(tmp_path: Path) -> None:
+    """Central sends ids and templates only (least data); a local name must survive it."""
+    import numpy as np
+
+    gallery = Gallery(tmp_path / "gallery.db")
+    vector = np.full(128, 0.05)
+    gallery.add("W1", [vector], name="张三")
+    gallery.apply_sync([("W1", None, [vector]), ("W2", None, [vector + 0.5])], [], 1)
+    names = dict(gallery.db.execute("SELECT worker_id, name FROM workers").fetchall())
+    assert names == {"W1": "张三", "W2": None}
+    gallery.close()

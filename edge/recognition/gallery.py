@@ -442,7 +442,9 @@ class Gallery:
                 self.db.execute("DELETE FROM templates WHERE worker_id = ?", [worker_id])
                 self.db.execute(
                     "INSERT INTO workers (worker_id, name, enrolled_at) VALUES (?, ?, ?)"
-                    " ON CONFLICT(worker_id) DO UPDATE SET name = excluded.name",
+                    # Central sends no names (least data); keep one enrolled locally.
+                    " ON CONFLICT(worker_id) DO UPDATE SET"
+                    " name = coalesce(excluded.name, workers.name)",
                     [worker_id, name, now],
                 )
                 self.db.conn.executemany(

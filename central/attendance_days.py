@@ -326,3 +326,21 @@ def correct_day(
         row = day_row(conn, project_id, worker_id, day)
     assert row is not None
     return row
+
+
+def worker_days(
+    conn: Connection, worker_id: str, first: date, last: date
+) -> list[dict[str, object]]:
+    """One worker's attendance days in ``first..last`` (every project), by date then project:
+    what the worker's own view and the evidence statement both show."""
+    d = schema.attendance_days.c
+    rows = conn.execute(
+        select(schema.attendance_days)
+        .where(
+            d.worker_id == worker_id,
+            d.local_date >= first.isoformat(),
+            d.local_date <= last.isoformat(),
+        )
+        .order_by(d.local_date, d.project_id)
+    )
+    return [dict(r._mapping) for r in rows]

@@ -14,6 +14,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Connection, select
 
+from central.attendance_days import worker_days
 from central.payroll.periods import yuan
 from central.payroll.worker_lines import worker_lines
 from central.registry.clock import now_iso
@@ -27,19 +28,8 @@ def gather(conn: Connection, worker_id: str, first: date, last: date) -> dict[st
     if last < first or (last - first).days > 366:
         raise InvalidInput("the range must be 1 to 366 days, first before last")
     who = worker(conn, worker_id)
-    d, a = schema.attendance_days.c, schema.attendance.c
-    days = [
-        dict(r._mapping)
-        for r in conn.execute(
-            select(schema.attendance_days)
-            .where(
-                d.worker_id == worker_id,
-                d.local_date >= first.isoformat(),
-                d.local_date <= last.isoformat(),
-            )
-            .order_by(d.local_date, d.project_id)
-        )
-    ]
+    a = schema.attendance.c
+    days = worker_days(conn, worker_id, first, last)
     events: dict[str, list[dict[str, object]]] = defaultdict(list)
     for r in conn.execute(
         select(

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from central.api.deps import DbDep
+from central.attendance_days import worker_days
 from central.auth.deps import CurrentUser, SealerDep
 from central.auth.scope import require_role
 from central.auth.users import Principal, Role
@@ -47,18 +48,8 @@ def my_days(
     first, last = month_range(month)
     for project_id in _projects(db, worker_id):
         refresh_month(db, project_id, month)
-    d = schema.attendance_days.c
     with db.engine.connect() as conn:
-        rows = conn.execute(
-            select(schema.attendance_days)
-            .where(
-                d.worker_id == worker_id,
-                d.local_date >= first.isoformat(),
-                d.local_date <= last.isoformat(),
-            )
-            .order_by(d.local_date)
-        )
-        return [dict(r._mapping) for r in rows]
+        return worker_days(conn, worker_id, first, last)
 
 
 def _lines(db: Database, worker_id: str, paid_only: bool = False) -> list[dict[str, object]]:

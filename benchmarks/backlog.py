@@ -10,7 +10,6 @@ sampled while it drains; the bounded ingest queue must keep it flat, whatever th
 """
 
 import argparse
-import signal
 import sys
 import tempfile
 import threading
@@ -33,15 +32,7 @@ def main() -> None:
     parser.add_argument("--queue-size", type=int, default=5000)
     parser.add_argument("--timeout", type=float, default=3600)
     args = parser.parse_args()
-    print(f"machine: {harness.machine()}")
-    devices = harness.make_devices(args.devices)
-    streams = harness.make_streams(devices, args.events)
-    total = sum(len(s) for s in streams.values())
-    # Set after the signing pool is gone (its workers would inherit it): a plain kill still
-    # stops the broker and central this run started (ExitStack clean-up).
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
-    size = sum(len(m.payload) for s in streams.values() for m in s) / total
-    print(f"backlog: {total} signed events from {len(devices)} devices, {size:.0f} B average")
+    devices, streams, total, size = harness.prepare_run(args.events, args.devices, "backlog")
     with tempfile.TemporaryDirectory(prefix="sitegate-backlog-") as tmp, ExitStack() as stack:
         work = Path(tmp)
         stream_file = harness.save_streams(streams, work / "stream.pickle")

@@ -9,6 +9,7 @@ import json
 import os
 import pickle
 import platform
+import signal
 import subprocess
 import sys
 import threading
@@ -323,6 +324,24 @@ def database(kind: str, workdir: Path, tag: str) -> Iterator[str]:
         return
     with postgres_database(PG_ADMIN_URL, f"sitegate_bench_{os.getpid()}_{tag}") as url:
         yield url
+
+
+def prepare_run(
+    events: int, device_count: int, what: str
+) -> tuple[list[Device], dict[Device, list[Message]], int, float]:
+    """Print the machine, sign the stream, and say what it is: how every benchmark starts.
+
+    SIGTERM is handled after the signing pool is gone (its workers would inherit it), so a
+    plain kill still stops the brokers and centrals a run started (ExitStack clean-up).
+    """
+    print(f"machine: {machine()}")
+    devices = make_devices(device_count)
+    streams = make_streams(devices, events)
+    total = sum(len(s) for s in streams.values())
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
+    size = sum(len(m.payload) for s in streams.values() for m in s) / total
+    print(f"{what}: {total} signed events from {len(devices)} devices, {size:.0f} B average")
+    return devices, streams, total, size
 
 
 def machine() -> str:

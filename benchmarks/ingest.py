@@ -12,7 +12,6 @@ measured just before it, so both share the machine's state. Run:
 """
 
 import argparse
-import signal
 import sys
 import tempfile
 from contextlib import ExitStack
@@ -121,15 +120,7 @@ def main() -> None:
         "the whole stream first, then the consumer drains it",
     )
     args = parser.parse_args()
-    print(f"machine: {harness.machine()}")
-    devices = harness.make_devices(args.devices)
-    streams = harness.make_streams(devices, args.events)
-    total = sum(len(s) for s in streams.values())
-    # Set after the signing pool is gone (its workers would inherit it): a plain kill still
-    # stops the brokers and centrals this run started (ExitStack clean-up).
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
-    size = sum(len(m.payload) for s in streams.values() for m in s) / total
-    print(f"stream: {total} signed events from {len(devices)} devices, {size:.0f} B average")
+    devices, streams, total, _size = harness.prepare_run(args.events, args.devices, "stream")
     rows = []
     print(f"mode: {args.mode}")
     with tempfile.TemporaryDirectory(prefix="sitegate-bench-") as tmp:

@@ -26,9 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from stdnum import luhn
 from stdnum.cn import ric
 
-from central import closing
+from central.attendance import closing
+from central.attendance.refresh import refresh_month
+from central.clock import utc_us
 from central.payroll import bankfiles, batches
-from central.registry.clock import utc_us
 from central.registry.organisations import (
     EnterpriseIn,
     ProjectIn,
@@ -163,7 +164,7 @@ def run(label: str, projects: int, per_project: int, workdir: Path) -> dict[str,
         "days": timed(
             "events → attendance days",
             days,
-            lambda: [batches.refresh_month(db, s, MONTH) for s in sites],
+            lambda: [refresh_month(db, s, MONTH) for s in sites],
         ),
         "payroll": timed(
             "days → payroll lines (compute)",

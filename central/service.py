@@ -5,8 +5,8 @@ import queue
 from zoneinfo import ZoneInfo
 
 from central.broker import EmbeddedBroker
-from central.commands.channel import CommandChannel
-from central.commands.gallery import SiteGallery
+from central.gate_commands.channel import CommandChannel
+from central.gate_commands.gallery import SiteGallery
 from central.ingest.consumer import MqttConsumer
 from central.ingest.devices import DeviceDirectory
 from central.ingest.validate import Inbound

@@ -21,15 +21,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from edge.durable_sqlite import open_durable
+from firmware_config import GateConfig
 from wireproto import AckResult, Envelope, encode_event, new_event_id, topics
 from wireproto.messages import AttendanceBody, DustAlarmBody, DustReadingBody
-
-if TYPE_CHECKING:  # firmware_config imports edge modules; only the type is needed here
-    from firmware_config import GateConfig
 
 EventBody = AttendanceBody | DustReadingBody | DustAlarmBody
 
@@ -80,7 +77,7 @@ class Outbox:
         self._evictions = 0
 
     @classmethod
-    def for_gate(cls, config: "GateConfig") -> "Outbox":
+    def for_gate(cls, config: GateConfig) -> "Outbox":
         """The outbox a gate config names, opened as the device opens it (test gates reuse it)."""
         return cls(
             config.outbox,

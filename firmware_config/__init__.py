@@ -1,7 +1,9 @@
-"""Gate device configuration: the YAML format, its JSON Schema, and device provisioning.
+"""Gate device configuration: the YAML format (pydantic model), its JSON Schema, and loading.
 
-Both sides use it: the gate loads and validates its config here; central's ``devices add``
-writes a new device's config here. It imports neither opencv nor dlib.
+A leaf package: it imports only pydantic, PyYAML and the wire protocol, so both the gate and
+central (which provisions gate files in central/provisioning/gate_file.py) can load it without
+pulling in each other, opencv or dlib. Its dust limit profiles and recognition defaults live
+here too, because the config validates against them.
 """
 
 from firmware_config.loader import ConfigError, load_config

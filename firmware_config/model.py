@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from edge.dust.config import DustConfig
-from edge.recognition.defaults import DEFAULT_MARGIN, DEFAULT_THRESHOLD
+from firmware_config.dust import DustConfig
+from firmware_config.recognition_defaults import DEFAULT_MARGIN, DEFAULT_THRESHOLD
 from wireproto.topics import ID_PATTERN
 
 

@@ -146,7 +146,7 @@ def api_headers(
     ``sitegate-central users add`` and a login, minus the HTTP round trip.
     """
     from central.auth.users import UserIn, add_user, login
-    from central.registry.errors import Conflict
+    from central.errors import Conflict
     from central.storage import Database
 
     database = Database(db)

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from central.cli import app as central_app
-from edge.cli import app as edge_app
+from central.cli.app import app as central_app
+from central.provisioning.gate_file import new_secret, starter_config, write_config
+from edge.cli.app import app as edge_app
 from firmware_config import ConfigError, load_config
-from firmware_config.provision import new_secret, starter_config, write_config
 
 runner = CliRunner()
 

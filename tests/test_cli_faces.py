@@ -11,14 +11,14 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from edge.commands_faces import enroll_cmd, identify_cmd
+from edge.cli.faces import enroll_cmd, identify_cmd
 
 FIXTURES = Path(__file__).parent / "fixtures" / "faces"
 PROBES = FIXTURES / "_probes"
 
 
 def _app() -> typer.Typer:
-    """Attach the commands exactly the way edge/cli.py does."""
+    """Attach the commands exactly the way edge/cli/app.py does."""
     app = typer.Typer()
     app.command("identify")(identify_cmd)
     app.command("enroll")(enroll_cmd)
@@ -157,7 +157,7 @@ def test_commands_do_not_load_dlib_or_opencv_on_import() -> None:
     """``sitegate-edge --help`` must not pay for dlib and OpenCV."""
     code = (
         "import sys\n"
-        "import edge.commands_faces, edge.recognition, edge.recognition.models\n"
+        "import edge.cli.faces, edge.recognition, edge.recognition.models\n"
         "import edge.recognition.faces, edge.recognition.gallery, edge.recognition.matcher\n"
         "import edge.recognition.enrollment, edge.recognition.identify\n"
         "print(sorted({'dlib', 'cv2'} & set(sys.modules)))\n"

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from central.commands import config_push
-from central.commands.gallery import SiteGallery
+from central.gate_commands import config_push
+from central.gate_commands.gallery import SiteGallery
 from central.ingest.validate import Inbound, validate
+from central.provisioning.gate_file import starter_config
 from central.registry.sealing import Sealer
 from central.storage import Database, schema
 from edge.clock import ClockMonitor
@@ -22,7 +23,6 @@ from edge.gallery_sync import GallerySync
 from edge.recognition.gallery import Gallery
 from edge.remote_config import ConfigRejected, RemoteConfig, overlay
 from firmware_config.model import GateConfig
-from firmware_config.provision import starter_config
 from wireproto import Envelope, encode_event, new_event_id, topics
 from wireproto.commands import RemoteSettings
 from wireproto.messages import AttendanceBody, DeviceStatusBody

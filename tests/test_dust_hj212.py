@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import free_port, wait_until
-from edge.dust.config import Hj212Platform
 from edge.dust.hj212 import codec
 from edge.dust.hj212.uploader import Hj212Uploader
 from edge.dust.windows import WindowMean
+from firmware_config.dust import Hj212Platform
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PACKET_RE = re.compile(rb"^##(\d{4})(.*)([0-9A-F]{4})\r\n$", re.S)

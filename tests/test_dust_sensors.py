@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from conftest import run_cli, wait_until
 from edge.dust import pms5003, sds011
-from edge.dust.config import ModbusSensor, Pms5003Sensor, Register, Sds011Sensor
 from edge.dust.samples import Sample
 from edge.dust.sensors import DustSensorDriver, open_sensor
 from edge.dust.simulator import Levels, SensorSimulator
+from firmware_config.dust import ModbusSensor, Pms5003Sensor, Register, Sds011Sensor
 
 # The example frame of the SDS011 datasheet (laser dust sensor control protocol V1.3):
 # PM2.5 = 0x04D4 / 10 = 123.6, PM10 = 0x0A3A / 10 = 261.8, checksum 0x1D.

@@ -9,19 +9,19 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
+from central.provisioning.gate_file import new_secret, starter_config
 from conftest import wait_until
 from edge.dust.alarms import AlarmEngine
 from edge.dust.clock import ManualClock
-from edge.dust.config import AlarmConfig, DustConfig
 from edge.dust.monitor import DustMonitor
-from edge.dust.profiles import PROFILES, Rule, get_profile
 from edge.dust.relay import FileRelay, LogRelay, MistCannon
 from edge.dust.samples import Sample
 from edge.dust.simulator import Levels, SensorSimulator
 from edge.dust.windows import WindowAverager, WindowMean
 from edge.outbox import Outbox
 from firmware_config import ConfigError, load_config
-from firmware_config.provision import new_secret, starter_config
+from firmware_config.dust import AlarmConfig, DustConfig
+from firmware_config.dust_profiles import PROFILES, Rule, get_profile
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 3, 2, 10, 0, 0, tzinfo=SHANGHAI)

@@ -17,7 +17,8 @@ from db_fixtures import fresh_database
 from test_device_sync import DEVICE, SECRET, SITE, face
 from typer.testing import CliRunner
 
-from central.commands.gallery import SiteGallery
+from central.gate_commands.gallery import SiteGallery
+from central.provisioning.gate_file import starter_config
 from central.registry.sealing import Sealer
 from central.storage import Database
 from edge.gallery_sync import GallerySync
@@ -29,7 +30,6 @@ from edge.recognition.gallery import (
     GalleryTampered,
 )
 from edge.recognition.gallery_key import gallery_key
-from firmware_config.provision import starter_config
 
 FACES = Path(__file__).parent / "fixtures" / "faces"
 KEY = gallery_key(SECRET)
@@ -209,7 +209,7 @@ def test_gallery_sync_into_an_encrypted_gallery(tmp_path: Path, central_db: Data
 
 
 def test_cli_enroll_and_identify_with_the_gate_config(tmp_path: Path) -> None:
-    from edge.cli import app
+    from edge.cli.app import app
 
     runner = CliRunner()
     config = tmp_path / "gate.yaml"

@@ -28,8 +28,8 @@ from test_gate_pipeline import (
 )
 
 from edge.gate import Gate
-from edge.liveness import RULES, eye_aspect_ratio, new_check, nonaffine_residual
 from edge.recognition.faces import detect_faces, landmarks_68
+from edge.recognition.liveness import RULES, eye_aspect_ratio, new_check, nonaffine_residual
 
 FPS = 10
 WINDOW_S = 2.0

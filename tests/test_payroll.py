@@ -12,10 +12,11 @@ from openpyxl import load_workbook
 from payroll_factories import SHANGHAI, local, new_db, registered_project, store_punches
 from sqlalchemy import func, select
 
-from central import attendance_days, closing
-from central.confirmation import respond, wage_sheet
+from central.attendance import closing
+from central.attendance import days as attendance_days
+from central.errors import Conflict
 from central.payroll import bankfiles, batches
-from central.registry.errors import Conflict
+from central.payroll.confirmation import respond, wage_sheet
 from central.registry.sealing import Sealer
 from central.storage import Database, schema
 from central.wages.rules import PayTerms

@@ -7,7 +7,7 @@ from payroll_factories import new_db, registered_project
 from typer.testing import CliRunner
 
 from central.auth.users import login
-from central.cli import app
+from central.cli.app import app
 
 runner = CliRunner()
 

@@ -9,8 +9,8 @@ import pytest
 from payroll_factories import SUB_USCC, new_db, registered_project
 from sqlalchemy import func, select
 
-from central import enrollment
-from central.commands.gallery import SiteGallery
+from central.gate_commands.gallery import SiteGallery
+from central.registry import enrollment
 from central.registry.employment import EmploymentIn, add_employment
 from central.registry.organisations import (
     EnterpriseIn,

@@ -198,8 +198,8 @@ def test_decode_never_raises_anything_but_protocol_error(payload: bytes) -> None
 
 def test_importing_protocol_or_central_loads_no_vision_libraries() -> None:
     code = (
-        "import sys, wireproto, central, central.cli, central.api.app, central.service, "
-        "firmware_config, edge.cli; "
+        "import sys, wireproto, central, central.cli.app, central.api.app, central.service, "
+        "firmware_config, edge.cli.app; "
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('cv2', 'dlib')); "
         "print(heavy); sys.exit(bool(heavy))"
     )

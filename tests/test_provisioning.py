@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from central.provisioning.accounts import Account
 from central.provisioning.mosquitto import acl_file, password_file
 from central.provisioning.passwords import BadPasswordHash, check_password, mosquitto_hash
-from edge.cli import app as edge_app
+from edge.cli.app import app as edge_app
 from firmware_config import load_config
 from firmware_config.schema import SCHEMA_PATH, schema_text
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from edge.cli import app
+from edge.cli.app import app
 from edge.recognition.faces import analyse, load_rgb
 
 FACES = Path(__file__).parent / "fixtures" / "faces"

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from payroll_factories import SHANGHAI, local
 
-from central.attendance_days import Punch, build_days
+from central.attendance.days import Punch, build_days
 from central.wages.holidays import DayKind, WorkCalendar, official_kind, statutory_holidays
 from central.wages.rules import DayPay, PayTerms, day_pay
 

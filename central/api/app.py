@@ -5,9 +5,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from central.api import wage_routes
-from central.api.routes import attendance, device_sync, operations
-from central.api.routes import dust as dust_routes
+from central.api import errors
+from central.api.routers import ROUTERS
 from central.service import CentralService
 
 
@@ -26,9 +25,7 @@ def create_app(service: CentralService, *, manage_service: bool = True) -> FastA
 
     app = FastAPI(title="sitegate central", version="0.1.0", lifespan=lifespan)
     app.state.service = service
-    app.include_router(operations.router)
-    app.include_router(attendance.router)
-    app.include_router(dust_routes.router)
-    app.include_router(device_sync.router)
-    wage_routes.install(app)  # issue 7: auth, registry, payroll, warnings, worker view
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
     return app

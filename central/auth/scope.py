@@ -7,7 +7,7 @@ record the role may not change answers 403.
 from sqlalchemy import Connection, select
 
 from central.auth.users import Principal, Role
-from central.registry.errors import Forbidden, NotFound
+from central.errors import Forbidden, NotFound
 from central.storage import schema
 
 READ_ALL = (Role.ADMIN, Role.SUPERVISOR)

@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from central.registry.clock import now_iso, utc_us
-from central.registry.errors import Conflict, InvalidInput
+from central.clock import now_iso, utc_us
+from central.errors import Conflict, InvalidInput
 from central.storage import Database, schema
 
 TOKEN_TTL = timedelta(hours=12)

@@ -9,20 +9,15 @@ the event is new.
 
 import json
 from collections.abc import Callable
-from datetime import datetime
 
 from sqlalchemy import Table
 
+from central.clock import utc_us
 from central.storage import schema
 from wireproto import Envelope
 from wireproto.messages import AttendanceBody, DustAlarmBody, DustReadingBody
 
 Row = dict[str, object]
-
-
-def utc_us(moment: datetime) -> int:
-    """UTC microseconds since the epoch: one ordering that SQLite and PostgreSQL agree on."""
-    return int(moment.timestamp() * 1_000_000)
 
 
 def attendance_row(env: Envelope) -> Row:

@@ -19,13 +19,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from central.clock import now_iso
+from central.errors import Conflict, InvalidInput
 from central.payroll.batches import PAYABLE, batch, log, settle_state, submit
-from central.payroll.periods import yuan
-from central.registry.clock import now_iso
-from central.registry.errors import Conflict, InvalidInput
 from central.registry.sealing import Sealer
 from central.registry.workers import CARD_CONTEXT, reveal
 from central.storage import Database, schema
+from central.wages.money import yuan
 
 COLUMNS = ("line_id", "name", "id_number", "card_number", "bank", "amount_fen", "amount_yuan")
 RESULT_COLUMNS = ("line_id", "card_number", "amount_fen", "status", "bank_ref", "message")

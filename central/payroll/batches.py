@@ -10,15 +10,15 @@ from datetime import date
 
 from sqlalchemy import Connection, select
 
-from central import attendance_days
-from central.closing import is_closed, reopen_for_changes
+from central.attendance.closing import is_closed
+from central.attendance.periods import due_date, month_range
+from central.attendance.refresh import refresh_month
+from central.clock import now_iso
+from central.errors import Conflict, InvalidInput
 from central.payroll.compute import compute_lines
-from central.payroll.periods import due_date, month_range
-from central.registry.clock import now_iso
-from central.registry.errors import Conflict, InvalidInput
-from central.registry.lookup import by_id
-from central.registry.organisations import project, project_zone
+from central.registry.organisations import project
 from central.storage import Database, schema
+from central.storage.lookup import by_id
 from central.warnings.store import raise_warning
 
 EDITABLE = ("draft",)
@@ -56,16 +56,6 @@ def lines(conn: Connection, batch_id: int) -> list[dict[str, object]]:
         select(schema.payroll_lines).where(p.batch_id == batch_id).order_by(p.worker_id)
     )
     return [dict(r._mapping) for r in rows]
-
-
-def refresh_month(db: Database, project_id: str, month: str) -> list[tuple[str, str]]:
-    """Recompute the month's attendance days from the events; reopen closed periods they hit."""
-    first, last = month_range(month)
-    with db.engine.connect() as conn:
-        zone = project_zone(conn, project_id)
-    changed = attendance_days.refresh(db, project_id, zone, first, last)
-    reopen_for_changes(db, project_id, changed, f"{len(changed)} attendance day(s) changed")
-    return changed
 
 
 def _write_lines(conn: Connection, batch_id: int, new_lines: list[dict[str, object]]) -> None:

@@ -5,7 +5,7 @@ from datetime import date
 
 from sqlalchemy import Connection, func, select
 
-from central.payroll.periods import month_range
+from central.attendance.periods import month_range
 from central.registry.employment import Engagement, engagements
 from central.registry.organisations import work_calendar
 from central.storage import schema

@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
-from central.registry.clock import now_iso
-from central.registry.errors import Conflict
+from central.clock import now_iso
+from central.errors import Conflict
 from central.storage import Database, schema
 from central.wages.rules import PayTerms
 from wireproto.messages import WorkerId

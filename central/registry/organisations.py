@@ -8,11 +8,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
+from central.clock import DEFAULT_ZONE, now_iso
+from central.errors import Conflict, InvalidInput
 from central.registry import validation
-from central.registry.clock import DEFAULT_ZONE, now_iso
-from central.registry.errors import Conflict, InvalidInput
-from central.registry.lookup import by_id
 from central.storage import Database, schema
+from central.storage.lookup import by_id
 from central.wages.holidays import DayKind, WorkCalendar
 from wireproto.topics import ID_PATTERN
 

@@ -8,7 +8,7 @@ from stdnum import luhn
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
-from central.registry.errors import InvalidInput
+from central.errors import InvalidInput
 
 
 def resident_id(value: str) -> str:

@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
+from central.clock import now_iso
+from central.errors import Conflict, NotFound
 from central.registry import validation
-from central.registry.clock import now_iso
-from central.registry.errors import Conflict, NotFound
 from central.registry.sealing import Sealer
 from central.storage import Database, schema
 from wireproto.messages import WorkerId

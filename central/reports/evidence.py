@@ -14,13 +14,13 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Connection, select
 
-from central.attendance_days import worker_days
-from central.payroll.periods import yuan
+from central.attendance.days import worker_days
+from central.clock import now_iso
+from central.errors import InvalidInput
 from central.payroll.worker_lines import worker_lines
-from central.registry.clock import now_iso
-from central.registry.errors import InvalidInput
 from central.registry.workers import worker
 from central.storage import schema
+from central.wages.money import yuan
 
 
 def gather(conn: Connection, worker_id: str, first: date, last: date) -> dict[str, object]:

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection, and_, distinct, func, literal_column, select
 
-from central.payroll.batches import refresh_month
-from central.payroll.periods import due_date, month_of
+from central.attendance.periods import due_date, month_of
+from central.attendance.refresh import refresh_month
 from central.storage import Database, schema
 from central.warnings.store import raise_warning
 

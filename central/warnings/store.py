@@ -5,8 +5,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from central.registry.clock import now_iso
-from central.registry.errors import Conflict, InvalidInput, NotFound
+from central.clock import now_iso
+from central.errors import Conflict, InvalidInput, NotFound
 from central.storage import Database, schema
 
 SEVERITIES = ("high", "medium", "low")

@@ -19,9 +19,9 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from edge.dust.config import AlarmConfig
-from edge.dust.profiles import WINDOW_SECONDS, Profile, Rule
 from edge.dust.windows import WindowMean
+from firmware_config.dust import AlarmConfig
+from firmware_config.dust_profiles import WINDOW_SECONDS, Profile, Rule
 from wireproto.messages import DustAlarmBody
 
 MIN_HOURS_FOR_24H = 20  # GB 3095-2012 §8: a 24-hour mean needs 20 hourly values

@@ -15,8 +15,8 @@ from collections import defaultdict
 from pymodbus.client import ModbusSerialClient
 from pymodbus.exceptions import ModbusException
 
-from edge.dust.config import ModbusSensor, Register
 from edge.dust.samples import Sample, SensorStats
+from firmware_config.dust import ModbusSensor, Register
 
 log = logging.getLogger(__name__)
 

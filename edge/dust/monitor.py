@@ -17,13 +17,13 @@ from zoneinfo import ZoneInfo
 
 from edge.dust.alarms import AlarmEngine
 from edge.dust.clock import Clock, site_clock
-from edge.dust.config import DustConfig, RelayConfig
-from edge.dust.profiles import get_profile
 from edge.dust.relay import FileRelay, LogRelay, MistCannon, Relay
 from edge.dust.samples import SensorStats
 from edge.dust.sensors import DustSensorDriver, open_sensor
 from edge.dust.windows import WindowAverager, WindowMean
 from edge.outbox import Outbox, OutboxFull
+from firmware_config.dust import DustConfig, RelayConfig
+from firmware_config.dust_profiles import get_profile
 from wireproto.messages import DustAlarmBody, DustReadingBody
 
 log = logging.getLogger(__name__)

@@ -8,11 +8,11 @@ from typing import Protocol
 
 import serial
 
-from edge.dust.config import DustSensor, ModbusSensor
 from edge.dust.framing import FrameParser
 from edge.dust.pms5003 import Pms5003Parser
 from edge.dust.samples import Sample, SensorStats
 from edge.dust.sds011 import Sds011Parser
+from firmware_config.dust import DustSensor, ModbusSensor
 
 READ_CHUNK = 256
 

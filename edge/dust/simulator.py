@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from edge.dust import pms5003, sds011
-from edge.dust.config import Register, _default_registers
+from firmware_config.dust import Register, _default_registers
 
 Driver = Literal["sds011", "pms5003", "modbus"]
 Corruption = Literal["checksum", "torn", "garbage"]

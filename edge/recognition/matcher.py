@@ -6,7 +6,7 @@ LFW) is too lenient for that, and the nearest worker must also clearly beat the 
 a face halfway between two workers is a coin toss, and a coin toss must not pay anyone's wage.
 
 The threshold and margin defaults, and the measurements behind them, are in
-:mod:`edge.recognition.defaults`.
+:mod:`firmware_config.recognition_defaults`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge.recognition.defaults import DEFAULT_MARGIN, DEFAULT_THRESHOLD
+from firmware_config.recognition_defaults import DEFAULT_MARGIN, DEFAULT_THRESHOLD
 
 ENCODING_SIZE = 128
 

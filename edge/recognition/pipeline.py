@@ -24,7 +24,6 @@ from typing import Literal
 
 import numpy as np
 
-from edge.liveness import new_check
 from edge.recognition.faces import (
     Box,
     detect_faces_scaled,
@@ -33,7 +32,8 @@ from edge.recognition.faces import (
     quality_problem,
 )
 from edge.recognition.gallery import Gallery
-from edge.tracking import Track, Tracker
+from edge.recognition.liveness import new_check
+from edge.recognition.tracking import Track, Tracker
 from firmware_config.model import LivenessConfig, RecognitionConfig
 
 log = logging.getLogger(__name__)

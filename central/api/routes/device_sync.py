@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 
 from central.api.deps import DbDep, ServiceDep
 from central.auth.deps import AdminOnly
-from central.commands import config_push, reports
-from central.commands.gallery import MAX_TEMPLATES, BadTemplate
+from central.gate_commands import config_push, reports
+from central.gate_commands.gallery import MAX_TEMPLATES, BadTemplate
 from wireproto.commands import RemoteSettings
 from wireproto.topics import ID_PATTERN
 

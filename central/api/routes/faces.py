@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel, Field
 
-from central import enrollment
 from central.api.deps import DbDep, ServiceDep
 from central.auth.deps import CurrentUser, SealerDep
 from central.auth.scope import require_role, require_worker
 from central.auth.users import Principal, Role
-from central.registry.errors import InvalidInput
+from central.errors import InvalidInput
+from central.registry import enrollment
 from central.service import CentralService
 from central.storage import Database
 

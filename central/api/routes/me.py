@@ -11,15 +11,15 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from central.api.deps import DbDep
-from central.attendance_days import worker_days
+from central.attendance.days import worker_days
+from central.attendance.periods import month_range
+from central.attendance.refresh import refresh_month
 from central.auth.deps import CurrentUser, SealerDep
 from central.auth.scope import require_role
 from central.auth.users import Principal, Role
-from central.confirmation import respond
-from central.payroll.batches import refresh_month
-from central.payroll.periods import month_range
+from central.errors import Forbidden, NotFound
+from central.payroll.confirmation import respond
 from central.payroll.worker_lines import worker_lines
-from central.registry.errors import Forbidden, NotFound
 from central.storage import Database, schema
 from wireproto.qr import DEFAULT_TTL_S, issue_token, public_key_text
 

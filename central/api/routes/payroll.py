@@ -10,14 +10,14 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from central import closing
 from central.api.deps import DbDep
+from central.attendance import closing
 from central.auth.deps import CurrentUser
 from central.auth.scope import require_project, visible_projects
 from central.auth.users import Principal, Role
-from central.confirmation import wage_sheet
+from central.errors import NotFound
 from central.payroll import batches
-from central.registry.errors import NotFound
+from central.payroll.confirmation import wage_sheet
 from central.registry.organisations import project_gates
 from central.storage import Database, schema
 

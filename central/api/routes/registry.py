@@ -9,7 +9,6 @@ from datetime import date
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from central import enrollment
 from central.api.deps import DbDep, ServiceDep
 from central.api.routes.faces import gallery_notifier
 from central.auth.deps import CurrentUser, SealerDep
@@ -22,8 +21,8 @@ from central.auth.scope import (
     visible_workers_filter,
 )
 from central.auth.users import Role
-from central.registry import employment, organisations, workers
-from central.registry.errors import Forbidden, NotFound
+from central.errors import Forbidden, NotFound
+from central.registry import employment, enrollment, organisations, workers
 from central.storage import schema
 from central.wages.holidays import DayKind
 

@@ -11,7 +11,7 @@ from central.api.deps import DbDep
 from central.auth.deps import CurrentUser
 from central.auth.scope import require_project, require_role, visible_projects
 from central.auth.users import Role
-from central.registry.errors import NotFound
+from central.errors import NotFound
 from central.storage import schema
 from central.warnings import store
 from central.warnings.indicators import scan

@@ -7,13 +7,13 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import select
 
-from central import attendance_days
 from central.api.deps import DbDep
+from central.attendance import days as attendance_days
+from central.attendance.periods import month_range
+from central.attendance.refresh import refresh_month
 from central.auth.deps import CurrentUser
 from central.auth.scope import require_project, require_worker
 from central.auth.users import Role
-from central.payroll.batches import refresh_month
-from central.payroll.periods import month_range
 from central.registry.organisations import project_zone
 from central.storage import schema
 

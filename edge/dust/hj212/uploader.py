@@ -16,10 +16,10 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from edge.dust.config import Hj212Platform
 from edge.dust.hj212 import codec
 from edge.dust.hj212.store import PacketStore
 from edge.dust.windows import WindowMean
+from firmware_config.dust import Hj212Platform
 
 log = logging.getLogger(__name__)
 

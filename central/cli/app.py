@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from central.cli_db import DbOpt, open_db
-from central.cli_wages import payroll_app, users_app
-from central.provisioning.commands import broker_files_cmd, service_account_cmd
+from central.cli.db import DbOpt, open_db
+from central.cli.devices import broker_files_cmd, service_account_cmd
+from central.cli.payroll import payroll_app, users_app
 
 app = typer.Typer(help="sitegate central service.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -117,7 +117,7 @@ def devices_add(
     from sqlalchemy.exc import IntegrityError
 
     from central.provisioning.accounts import AccountExists, add_device_account, remove_account
-    from firmware_config.provision import new_secret, starter_config, write_config
+    from central.provisioning.gate_file import new_secret, starter_config, write_config
     from wireproto.topics import InvalidIdentifier, check_id
 
     try:

@@ -7,11 +7,11 @@ flagged to the contractor and the supervisor; the wage sheet records who confirm
 
 from sqlalchemy import Connection, select
 
+from central.clock import now_iso
+from central.errors import Conflict, InvalidInput, NotFound
 from central.payroll.batches import batch, flag_dispute, log
-from central.registry.clock import now_iso
-from central.registry.errors import Conflict, InvalidInput, NotFound
-from central.registry.lookup import by_id
 from central.storage import Database, schema
+from central.storage.lookup import by_id
 
 OPEN_FOR_CONFIRMATION = ("draft", "approved")
 

@@ -3,8 +3,8 @@
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from central.closing import ClosingRefused
-from central.registry.errors import Conflict, Forbidden, InvalidInput, NotFound, WageError
+from central.attendance.closing import ClosingRefused
+from central.errors import CentralError, Conflict, Forbidden, InvalidInput, NotFound
 
 STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 422}
 
@@ -17,4 +17,4 @@ def install(app: FastAPI) -> None:
             body["silent_gates"] = exc.silent
         return JSONResponse(status_code=status, content=body)
 
-    app.add_exception_handler(WageError, handler)
+    app.add_exception_handler(CentralError, handler)

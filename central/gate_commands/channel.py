@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 
-from central.commands import config_push, reports
-from central.commands.gallery import SiteGallery
+from central.gate_commands import config_push, reports
+from central.gate_commands.gallery import SiteGallery
 from central.ingest.devices import DeviceDirectory
 from central.storage import Database
 from central.storage.database import DeadLetter

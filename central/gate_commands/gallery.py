@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, select
 
-from central.commands.reports import upsert
+from central.gate_commands.reports import upsert
 from central.registry.sealing import Sealer
 from central.storage import Database, schema
 from wireproto.commands import (

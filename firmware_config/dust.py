@@ -1,8 +1,8 @@
 """The ``dust:`` section of the gate config: sensor, limits, mist cannon, HJ 212 platforms.
 
-Pydantic only (no serial or Modbus imports), because firmware_config imports it and central
-imports firmware_config. The sensor is a discriminated union on ``driver``, like camera
-sources, so a typo in a driver name is one clear error at the right line.
+Pydantic only (no serial or Modbus imports): the config package is a leaf that central and the
+gate both import, so it never loads a driver. The sensor is a discriminated union on
+``driver``, like camera sources, so a typo in a driver name is one clear error at the right line.
 """
 
 from pathlib import Path
@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from edge.dust.profiles import PROFILES, Pollutant, Rule, RuleWindow
+from firmware_config.dust_profiles import PROFILES, Pollutant, Rule, RuleWindow
 
 AveragingWindow = Literal["1min", "15min", "1h"]
 

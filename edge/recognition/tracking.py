@@ -57,7 +57,7 @@ class Track:
     distance: float | None = None
     reason: str | None = None
     liveness: Any = None
-    """An edge.liveness.LivenessCheck while one is running."""
+    """An edge.recognition.liveness.LivenessCheck while one is running."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 

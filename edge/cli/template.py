@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from edge.commands_faces import JsonLinesOption, MinFacePxOption, MinSharpnessOption
+from edge.cli.faces import JsonLinesOption, MinFacePxOption, MinSharpnessOption
 from edge.recognition.faces import DEFAULT_MIN_FACE_PX, DEFAULT_MIN_SHARPNESS
 
 

@@ -1,6 +1,6 @@
 """``sitegate-central users …`` and ``sitegate-central payroll …``: the wage side's commands.
 
-central/cli.py attaches ``users_app`` and ``payroll_app``. Expected failures (a wrong state,
+central/cli/app.py attaches ``users_app`` and ``payroll_app``. Expected failures (a wrong state,
 a silent gate, a bad file) print one line on stderr and exit 1; nothing heavy is imported
 until a command runs.
 """
@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from central.cli_db import DbOpt, open_db
+from central.cli.db import DbOpt, open_db
 
 users_app = typer.Typer(
     help="API accounts (the first admin comes from here).", no_args_is_help=True
@@ -52,7 +52,7 @@ def users_add(
     from pydantic import ValidationError
 
     from central.auth.users import UserIn, add_user
-    from central.registry.errors import WageError
+    from central.errors import CentralError
 
     try:
         data = UserIn(
@@ -68,7 +68,7 @@ def users_add(
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "user"
         raise _fail(ValueError(f"{where}: {first['msg']}")) from None
-    except WageError as exc:
+    except CentralError as exc:
         raise _fail(exc) from None
     typer.echo(f"user {who.username} added with role {who.role.value}")
 
@@ -81,12 +81,12 @@ def payroll_compute(
     by: ByOpt = None,
 ) -> None:
     """Create or recompute the month's draft batch from attendance."""
+    from central.errors import CentralError
     from central.payroll import batches
-    from central.registry.errors import WageError
 
     try:
         b = batches.compute(open_db(db), project, month, _by(by))
-    except WageError as exc:
+    except CentralError as exc:
         raise _fail(exc) from None
     typer.echo(f"batch {b['id']} {project} {month}: {b['state']}, net {b['net_fen']} fen")
 
@@ -99,13 +99,13 @@ def payroll_close(
     by: ByOpt = None,
 ) -> None:
     """Close a day or month; refused, naming them, while a gate has not reported past it."""
-    from central import closing
-    from central.registry.errors import WageError
+    from central.attendance import closing
+    from central.errors import CentralError
 
     kind = "day" if len(period) == 10 else "month"
     try:
         closing.close(open_db(db), project, kind, period, _by(by))
-    except WageError as exc:
+    except CentralError as exc:
         raise _fail(exc) from None
     typer.echo(f"{project} {kind} {period} closed")
 
@@ -113,12 +113,12 @@ def payroll_close(
 @payroll_app.command("approve")
 def payroll_approve(batch: int, db: DbOpt = "sitegate-central.db", by: ByOpt = None) -> None:
     """Approve a draft batch (refused if late events changed it: review, then approve again)."""
+    from central.errors import CentralError
     from central.payroll import batches
-    from central.registry.errors import WageError
 
     try:
         b = batches.approve(open_db(db), batch, _by(by))
-    except WageError as exc:
+    except CentralError as exc:
         raise _fail(exc) from None
     typer.echo(f"batch {batch} {b['state']}")
 
@@ -133,8 +133,8 @@ def payroll_export(
     """Write the bank disbursement file (whole ID and card numbers) for the lines due."""
     from rich.progress import Progress
 
+    from central.errors import CentralError
     from central.payroll import bankfiles, batches
-    from central.registry.errors import WageError
     from central.registry.sealing import sealer_for
 
     database = open_db(db)
@@ -151,7 +151,7 @@ def payroll_export(
                 _by(by),
                 lambda n: bar.update(task, advance=n),
             )
-    except WageError as exc:
+    except CentralError as exc:
         raise _fail(exc) from None
     typer.echo(f"{count} payment(s) written to {out}")
 
@@ -164,13 +164,13 @@ def payroll_import_result(
     by: ByOpt = None,
 ) -> None:
     """Mark lines paid or failed from the bank's result file."""
+    from central.errors import CentralError
     from central.payroll import bankfiles
-    from central.registry.errors import WageError
     from central.registry.sealing import sealer_for
 
     try:
         result = bankfiles.import_results(open_db(db), sealer_for(db), batch, file, _by(by))
-    except (WageError, OSError) as exc:
+    except (CentralError, OSError) as exc:
         raise _fail(exc) from None
     for problem in result.errors:
         typer.echo(f"refused: {problem}", err=True)

@@ -1,6 +1,6 @@
 """The ``--db`` option every ``sitegate-central`` command takes, and the database it opens.
 
-Each command group (central/cli.py, cli_wages.py, provisioning/commands.py) declares the
+Each command group (central/cli/app.py, cli_wages.py, provisioning/commands.py) declares the
 option and opens the database the same way, so both live here once. Opening applies any
 pending migrations, as ``serve`` does at start: a command never runs on an old schema.
 """

@@ -4,7 +4,7 @@ import calendar
 import re
 from datetime import date, timedelta
 
-from central.registry.errors import InvalidInput
+from central.errors import InvalidInput
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -27,9 +27,3 @@ def due_date(month: str, due_day: int) -> date:
     _first, last = month_range(month)
     nxt = last + timedelta(days=1)
     return date(nxt.year, nxt.month, min(due_day, calendar.monthrange(nxt.year, nxt.month)[1]))
-
-
-def yuan(fen: int) -> str:
-    """``123456`` → ``"1234.56"``: the bank wants yuan, and no float may touch money."""
-    sign = "-" if fen < 0 else ""
-    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"

@@ -25,18 +25,18 @@ from typing import Protocol
 import numpy as np
 from sqlalchemy import Connection, func, select
 
-from central.registry.clock import now_iso
-from central.registry.errors import Conflict, InvalidInput, NotFound
+from central.clock import now_iso
+from central.errors import Conflict, InvalidInput, NotFound
 from central.registry.sealing import Sealer
 from central.storage import Database, schema
 
 FACE_PURPOSE = "face recognition for site attendance (实名制考勤)"
-DUPLICATE_THRESHOLD = 0.5  # edge/recognition/defaults.py: same-person pairs ≤ 0.459
+DUPLICATE_THRESHOLD = 0.5  # firmware_config/recognition_defaults.py: same-person pairs ≤ 0.459
 FILING_THRESHOLD = 100_000  # people whose face data a deployment holds before filing
 TEMPLATE_CONTEXT = "face_template"
 PHOTO_CONTEXT = "enrollment_photo"
 ENCODER_TIMEOUT_S = 120
-MAX_AT_GATE = 32  # templates per worker a site gallery takes (central/commands/gallery.py)
+MAX_AT_GATE = 32  # templates per worker a site gallery takes (central/gate_commands/gallery.py)
 
 
 class NoConsent(Conflict):
@@ -52,7 +52,7 @@ class DuplicateFace(Conflict):
 
 
 class SiteGalleries(Protocol):
-    """What enrollment needs of the per-site galleries (central/commands/gallery.py)."""
+    """What enrollment needs of the per-site galleries (central/gate_commands/gallery.py)."""
 
     def put_worker(
         self, site: str, worker_id: str, encodings: Sequence[Sequence[float]]

@@ -1,6 +1,6 @@
 """``sitegate-central devices broker-files`` and ``devices service-account``.
 
-Registered on the ``devices`` group in central/cli.py. They print paths and usernames only:
+Registered on the ``devices`` group in central/cli/app.py. They print paths and usernames only:
 passwords go to 0600 files, hashes to the broker's password file, never to the terminal.
 """
 
@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from central.cli_db import DbOpt, open_db
+from central.cli.db import DbOpt, open_db
 
 
 def broker_files_cmd(

@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, and_, delete, select, tuple_
 
-from central.registry.clock import now_iso
-from central.registry.errors import InvalidInput
+from central.clock import now_iso
+from central.errors import InvalidInput
 from central.storage import Database, schema
 
 MAX_SHIFT = timedelta(hours=16)

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from edge.commands_faces import add_card_cmd, calibrate_cmd, enroll_cmd, identify_cmd
-from edge.commands_sensor import sensor_app
-from edge.commands_template import template_cmd
+from edge.cli.faces import add_card_cmd, calibrate_cmd, enroll_cmd, identify_cmd
+from edge.cli.sensor import sensor_app
+from edge.cli.template import template_cmd
 
 app = typer.Typer(help="sitegate gate device.", no_args_is_help=True)
 app.command("identify")(identify_cmd)

@@ -6,7 +6,7 @@ them; a missing id must fail the same way everywhere (the API maps ``NotFound`` 
 
 from sqlalchemy import Connection, Table, select
 
-from central.registry.errors import NotFound
+from central.errors import NotFound
 
 
 def by_id(conn: Connection, table: Table, row_id: object, what: str) -> dict[str, object]:

@@ -24,7 +24,7 @@ def _sensor_config(driver: str, port: str, baud: int, unit_id: int, registers: P
     import yaml
     from pydantic import TypeAdapter, ValidationError
 
-    from edge.dust.config import DustSensor
+    from firmware_config.dust import DustSensor
 
     raw: dict[str, object] = {"driver": driver, "port": port, "baud": baud}
     if driver == "modbus":

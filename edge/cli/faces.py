@@ -1,6 +1,6 @@
 """The face commands of ``sitegate-edge``: ``identify``, ``enroll``, ``calibrate``, ``add-card``.
 
-edge/cli.py attaches them with ``app.command("identify")(identify_cmd)`` and
+edge/cli/app.py attaches them with ``app.command("identify")(identify_cmd)`` and
 ``app.command("enroll")(enroll_cmd)``. Everything heavy (dlib, OpenCV, sqlite-utils) is imported
 inside the commands so that ``sitegate-edge --help`` and unrelated commands start instantly.
 Expected failures (bad photo, duplicate worker, missing models) print one line on stderr and
@@ -39,7 +39,7 @@ GateConfigOption = Annotated[
     ),
 ]
 
-# Shared with ``template`` (edge/commands_template.py): it applies enrollment's photo checks,
+# Shared with ``template`` (edge/cli/template.py): it applies enrollment's photo checks,
 # so its thresholds are the same options with the same meaning and help.
 JsonLinesOption = Annotated[
     bool, typer.Option("--json", help="One JSON object per image, one per line.")

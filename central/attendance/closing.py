@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, select
 
-from central import attendance_days
-from central.payroll.periods import month_of, month_range
-from central.registry.clock import now_iso, utc_us
-from central.registry.errors import Conflict, InvalidInput
+from central.attendance import days as attendance_days
+from central.attendance.periods import month_of, month_range
+from central.clock import now_iso, utc_us
+from central.errors import Conflict, InvalidInput
 from central.registry.organisations import project_gates, project_zone
 from central.storage import Database, schema
 

@@ -23,6 +23,13 @@ pytest_plugins = ["db_fixtures"]
 T = TypeVar("T")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/integration carries the ``integration`` marker (``-m``)."""
+    for item in items:
+        if "integration" in item.path.parts:
+            item.add_marker(pytest.mark.integration)
+
+
 def wait_until(check: Callable[[], T], timeout: float = 30.0, what: str = "condition") -> T:
     """Poll a condition until it holds (returns truthy) or fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout

@@ -32,6 +32,7 @@ class ClosingRefused(Conflict):
 
     def __init__(self, period: str, silent: dict[str, str | None]) -> None:
         self.silent = silent
+        self.extra = {"silent_gates": silent}  # added to the error body (central/api/errors.py)
         names = ", ".join(f"{g} (last heard {t or 'never'})" for g, t in sorted(silent.items()))
         super().__init__(f"cannot close {period}: silent gates: {names}")
 

@@ -485,3 +485,25 @@ site_gallery = Table(
 )
 
 SYNC_TABLES = (mqtt_accounts, device_configs, device_sync, gallery_versions, site_gallery)
+
+# Append-only record of who did what: logins, whole-number reveals, account and scope changes,
+# warnings handled, card replacements, adjustments reversed. Written by central/audit.py only;
+# no code path updates or deletes a row.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(40), nullable=False),  # ISO 8601 with offset (UTC)
+    Column("at_utc_us", BigInteger, nullable=False),
+    Column("actor", String(64), nullable=False),  # username, or "-" when unknown
+    Column("actor_role", String(32), nullable=True),
+    Column("action", String(64), nullable=False),  # e.g. login.failed, worker.reveal
+    Column("target_kind", String(32), nullable=True),  # worker | user | batch | warning | …
+    Column("target_id", String(64), nullable=True),
+    Column("project_id", String(64), nullable=True),  # scope of the record, for supervisors
+    Column("client", String(64), nullable=True),  # client address
+    Column("detail", Text, nullable=True),  # JSON; never a secret or a whole ID number
+    Index("ix_audit_log_at", "at_utc_us"),
+    Index("ix_audit_log_actor", "actor", "at_utc_us"),
+    Index("ix_audit_log_target", "target_kind", "target_id"),
+)

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from factories import ZONE, Gate, GateLink, provision, writer_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ingest_factories import ZONE, Gate, GateLink, provision, writer_for
 from sqlalchemy import func, select
 
 from central.ingest.validate import Inbound

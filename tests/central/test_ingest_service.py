@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from db_fixtures import PG_ADMIN_URL
+from factories import Gate, GateLink, provision
 from fastapi.testclient import TestClient
-from ingest_factories import Gate, GateLink, provision
 from psycopg import sql
 from sqlalchemy import func, make_url, select
 

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from ingest_factories import Gate, writer_for
+from factories import Gate, writer_for
 from sqlalchemy import func, select
 
 from central.ingest.validate import Inbound

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import httpx
-from ingest_factories import Gate, GateLink, provision
+from factories import Gate, GateLink, provision
 from sqlalchemy import func, select
 
 from central.storage import Database, schema

@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from ingest_factories import Gate, provision
+from factories import Gate, provision
 from sqlalchemy import func, select
 
 from central.ingest.validate import Verified, validate

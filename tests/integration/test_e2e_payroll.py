@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from payroll_factories import SHANGHAI, SUB_USCC, valid_card, valid_ric
+from factories import SHANGHAI, SUB_USCC, valid_card, valid_ric
 
 from conftest import FACES, TEST_PASSWORD, Central, api_headers, run_cli, wait_until
 from edge.outbox import Outbox

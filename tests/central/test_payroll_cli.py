@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from payroll_factories import new_db, registered_project
+from factories import new_db, registered_project
 from typer.testing import CliRunner
 
 from central.auth.users import login

@@ -25,7 +25,7 @@ from edge.turnstile import LogTurnstile
 from firmware_config import GateConfig
 from firmware_config.model import CameraConfig
 
-FACES = Path(__file__).parent / "fixtures" / "faces"
+FACES = Path(__file__).parents[1] / "fixtures" / "faces"
 SECRET = "5e" * 32
 W, H = 640, 480
 ENROLLED = ["london_001", "london_003", "london_004", "obama"]

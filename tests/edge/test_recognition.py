@@ -34,7 +34,7 @@ from edge.recognition.matcher import (
     Matcher,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "faces"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "faces"
 PROBES = FIXTURES / "_probes"
 PEOPLE = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir() and not p.name.startswith("_"))
 HELD_OUT = [

@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from payroll_factories import SUB_USCC, new_db, registered_project
+from factories import SUB_USCC, new_db, registered_project
 from sqlalchemy import func, select
 
 from central.gate_commands.gallery import SiteGallery

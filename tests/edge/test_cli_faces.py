@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from edge.cli.faces import enroll_cmd, identify_cmd
 
-FIXTURES = Path(__file__).parent / "fixtures" / "faces"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "faces"
 PROBES = FIXTURES / "_probes"
 
 
@@ -167,7 +167,7 @@ def test_commands_do_not_load_dlib_or_opencv_on_import() -> None:
         capture_output=True,
         text=True,
         check=True,
-        cwd=Path(__file__).parents[1],
+        cwd=Path(__file__).parents[2],
     ).stdout
     assert out.strip() == "[]"
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from edge.cli.app import app
 from edge.recognition.faces import analyse, load_rgb
 
-FACES = Path(__file__).parent / "fixtures" / "faces"
+FACES = Path(__file__).parents[1] / "fixtures" / "faces"
 PEOPLE = ["lisa", "london_001", "obama"]
 runner = CliRunner()
 

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
+from factories import SUB_USCC, local, new_db, registered_project, store_punches
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from payroll_factories import SUB_USCC, local, new_db, registered_project, store_punches
 from sqlalchemy import select
 
 from central.api.app import create_app

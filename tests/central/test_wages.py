@@ -8,7 +8,7 @@ holiday ×3, full day at ≥ 8 h and half day at ≥ 4 h for daily pay.
 from datetime import date
 
 import pytest
-from payroll_factories import SHANGHAI, local
+from factories import SHANGHAI, local
 
 from central.attendance.days import Punch, build_days
 from central.wages.holidays import DayKind, WorkCalendar, official_kind, statutory_holidays

@@ -15,7 +15,7 @@ from edge.cli.app import app as edge_app
 from firmware_config import load_config
 from firmware_config.schema import SCHEMA_PATH, schema_text
 
-EXAMPLES = Path(__file__).parent.parent / "firmware_config" / "examples"
+EXAMPLES = Path(__file__).parents[2] / "firmware_config" / "examples"
 
 
 def test_password_hashes_are_mosquittos_own_format(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from factories import SHANGHAI, local, new_db, registered_project, store_punches
 from openpyxl import load_workbook
-from payroll_factories import SHANGHAI, local, new_db, registered_project, store_punches
 from sqlalchemy import func, select
 
 from central.attendance import closing
@@ -177,7 +177,7 @@ def test_month_batch_export_bank_result_and_warnings(setup, tmp_path: Path) -> N
     assert ("no_valid_payroll_card", "W1") in kinds  # the bank refused W1's card
 
     # Retried with a fixed card, paid in full: the batch is partially paid (W2 held).
-    from payroll_factories import valid_card
+    from factories import valid_card
 
     from central.registry.workers import set_card
 

@@ -31,7 +31,7 @@ from edge.recognition.gallery import (
 )
 from edge.recognition.gallery_key import gallery_key
 
-FACES = Path(__file__).parent / "fixtures" / "faces"
+FACES = Path(__file__).parents[1] / "fixtures" / "faces"
 KEY = gallery_key(SECRET)
 RNG = np.random.default_rng(11)
 

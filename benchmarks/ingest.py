@@ -58,6 +58,11 @@ def run_central(
                 f"bench-{i}",
                 "--batch-size",
                 str(args.batch_size),
+                # Every device floods at once here: the per-device limits would drop most of it.
+                "--device-rate",
+                "0",
+                "--device-byte-rate",
+                "0",
                 *group,
             )
             for i in range(instances)

@@ -69,7 +69,10 @@ def setup(db: Database, sealer: Sealer, projects: int, per_project: int) -> int:
     events = 0
     for p in range(projects):
         site = f"site-{p:03d}"
-        create_project(db, ProjectIn(id=site, name=site, contractor_id=contractor["id"]))  # type: ignore[arg-type]
+        create_project(
+            db,
+            ProjectIn(id=site, name=site, contractor_id=contractor["id"], division_code="450102"),  # type: ignore[arg-type]
+        )
         db.add_device(site, "gate-1", "00" * 32)
         workers, employments, attendance = [], [], []
         for n in range(per_project):

@@ -40,7 +40,19 @@ class IngestMetrics:
         )
         self.dead_letters = Counter(
             "sitegate_ingest_dead_letters",
-            "messages put in the dead-letter table",
+            "messages dead-lettered (kept whole, or only counted once a flood passes the "
+            "per-hour row cap)",
+            ["reason"],
+            registry=r,
+        )
+        self.rate_limited = Counter(
+            "sitegate_ingest_rate_limited",
+            "messages dropped unparsed by the per-device rate and volume limits (not acked)",
+            registry=r,
+        )
+        self.held = Counter(
+            "sitegate_ingest_held",
+            "verified attendance stored as evidence but held, not counted",
             ["reason"],
             registry=r,
         )

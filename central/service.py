@@ -2,6 +2,8 @@
 
 import logging
 import queue
+from datetime import timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from central.broker import EmbeddedBroker
@@ -9,11 +11,14 @@ from central.gate_commands.channel import CommandChannel
 from central.gate_commands.gallery import SiteGallery
 from central.ingest.consumer import MqttConsumer
 from central.ingest.devices import DeviceDirectory
+from central.ingest.limits import DeviceLimiter
+from central.ingest.retention import DeadLetterPruner, Retention
 from central.ingest.validate import Inbound
 from central.ingest.writer import IngestWriter
 from central.metrics import IngestMetrics
 from central.settings import CentralSettings
 from central.storage import Database
+from central.warnings.late_attendance import after_ingest
 from central.warnings.scheduler import WarningScanner
 from wireproto.transport import BrokerAddress
 
@@ -30,9 +35,10 @@ class CentralService:
         self.consumer: MqttConsumer | None = None
         self.writer: IngestWriter | None = None
         self.directory = DeviceDirectory(self.db)
-        self.metrics = IngestMetrics()  # served at /metrics (issue 6)
-        self.commands: CommandChannel | None = None  # config push and gallery sync (issue 5)
+        self.metrics = IngestMetrics()  # served at /metrics
+        self.commands: CommandChannel | None = None  # config push and gallery sync to gates
         self.scanner: WarningScanner | None = None  # arrears indicators on a timer
+        self.pruner: DeadLetterPruner | None = None  # dead-letter retention on a timer
 
     @property
     def broker_url(self) -> str:
@@ -50,12 +56,17 @@ class CentralService:
             self.broker.start()
         inbox: queue.Queue[Inbound] = queue.Queue(maxsize=self.settings.queue_size)
         address = BrokerAddress.parse(self.broker_url, self.settings.broker_ca_file)
+        s = self.settings
+        limiter = DeviceLimiter(
+            s.device_rate, s.device_burst, s.device_byte_rate, s.device_byte_burst
+        )
         self.consumer = MqttConsumer(
             address,
             f"sitegate-central-{self.settings.instance_id}",
             inbox,
             self.settings.shared_group,
             metrics=self.metrics,
+            limiter=limiter,
         )
         self.writer = IngestWriter(
             self.db,
@@ -65,6 +76,10 @@ class CentralService:
             batch_size=self.settings.batch_size,
             batch_wait=self.settings.batch_wait_ms / 1000,
             metrics=self.metrics,
+            after_store=partial(after_ingest, self.db),
+            limiter=limiter,
+            dead_letter_rows_per_hour=s.dead_letter_rows_per_hour,
+            max_capture_age=timedelta(days=s.max_capture_age_days),
         )
         self.writer.start()
         self.consumer.start()
@@ -82,6 +97,16 @@ class CentralService:
                 self.db, self.settings.warning_scan_interval_s, ZoneInfo(self.settings.timezone)
             )
             self.scanner.start()
+        self.pruner = DeadLetterPruner(
+            self.db,
+            Retention(
+                timedelta(days=s.dead_letter_max_age_days),
+                s.dead_letter_max_rows,
+                timedelta(days=s.dead_letter_counts_max_age_days),
+            ),
+            s.retention_interval_s,
+        )
+        self.pruner.start()
 
     @property
     def gallery(self) -> SiteGallery:
@@ -91,6 +116,8 @@ class CentralService:
         return SiteGallery(self.db, sealer_for(self.settings.db))
 
     def stop(self) -> None:
+        if self.pruner is not None:
+            self.pruner.stop()
         if self.scanner is not None:
             self.scanner.stop()
         if self.commands is not None:

@@ -1,9 +1,10 @@
 """Central's settings: one pydantic model, filled from the CLI (no module-level state)."""
 
+import ipaddress
 import os
 import socket
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class CentralSettings(BaseModel):
@@ -35,10 +36,63 @@ class CentralSettings(BaseModel):
     batch_wait_ms: float = Field(
         5.0, ge=0, description="longest wait to fill a batch before writing what there is"
     )
+    device_rate: float = Field(
+        500, ge=0, description="messages per second one device may send, sustained; 0: no limit"
+    )
+    device_burst: float = Field(
+        10_000, ge=1, description="messages one device may send at once (an outbox after an outage)"
+    )
+    device_byte_rate: float = Field(
+        1_048_576, ge=0, description="payload bytes per second per device, sustained; 0: no limit"
+    )
+    device_byte_burst: float = Field(
+        16 * 1_048_576, ge=1, description="payload bytes one device may send at once"
+    )
+    max_capture_age_days: float = Field(
+        35,
+        gt=0,
+        le=3660,
+        description="attendance captured longer ago than this (on receipt) is held, not counted; "
+        "raise it only to take in a gate's records of an older month on purpose",
+    )
+    dead_letter_rows_per_hour: int = Field(
+        10,
+        ge=0,
+        description="dead letters kept whole per device, reason and hour; the rest counted",
+    )
+    dead_letter_max_age_days: float = Field(30, gt=0, description="dead letters older are pruned")
+    dead_letter_max_rows: int = Field(100_000, ge=0, description="newest dead letters kept")
+    dead_letter_counts_max_age_days: float = Field(
+        180, gt=0, description="per-hour dead-letter counts older than this are pruned"
+    )
+    retention_interval_s: float = Field(
+        600, gt=0, description="how often serve prunes dead letters"
+    )
+    metrics_networks: list[str] = Field(
+        default_factory=lambda: ["127.0.0.0/8", "::1/128"],
+        description="client networks (CIDR) that may read /metrics without a token",
+    )
+
+    @field_validator("metrics_networks")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        """A typo in a network must stop serve at start, not answer 500 at every scrape."""
+        for cidr in value:
+            ipaddress.ip_network(cidr, strict=False)
+        return value
+
+    metrics_token: str | None = Field(
+        None, description="bearer token that may read /metrics from any address", repr=False
+    )
     warning_scan_interval_s: float = Field(
         900, ge=0, description="run the arrears indicators this often inside serve; 0: never"
     )
     timezone: str = Field("Asia/Shanghai", description="whose 'today' the indicators judge by")
     keep_enrollment_photos: bool = Field(
         False, description="keep enrollment photos (sealed) with the templates; off: minimisation"
+    )
+    secure_cookies: bool = Field(
+        False,
+        description="mark the console's cookies Secure even when a request arrives over plain "
+        "HTTP (a TLS proxy in front that uvicorn does not trust); HTTPS requests always are",
     )

@@ -11,7 +11,7 @@
 #   SITE_TZ      the site's time zone, for timestamps         (default: Asia/Shanghai)
 #   SEQ          per-device sequence number                   (default: epoch milliseconds)
 #   ACK_WAIT     seconds to wait for the ack                  (default: 20)
-#   CLIENT_ID    MQTT client id of the persistent ack session (default: gate-SITE-DEVICE)
+#   CLIENT_ID    MQTT client id of the persistent ack session (default: gate:SITE:DEVICE)
 #   MQTT_USER, MQTT_PASS   this device's broker credentials
 #   MQTT_CAFILE  CA certificate: connect with TLS (mqtts; the port is then usually 8883)
 #
@@ -30,7 +30,7 @@ direction=${DIRECTION:-in}
 distance=${DISTANCE:-0.4123}
 zone=${SITE_TZ:-Asia/Shanghai}
 ack_wait=${ACK_WAIT:-20}
-client_id=${CLIENT_ID:-gate-$site-$device}
+client_id=${CLIENT_ID:-gate:$site:$device}
 
 # -- 1. check the inputs against the protocol's rules (section 3 and 5) -----------------------
 id_re='^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$'

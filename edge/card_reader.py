@@ -10,58 +10,50 @@ config, and logs only ever show the masked form.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
 
+from wireproto.cards import CardError, card_hash, card_key, mask, normalise
+
 log = logging.getLogger(__name__)
 
-_KEY_LABEL = b"sitegate card registry v1"
 MAX_BACKOFF_S = 30.0
-
-
-class CardError(ValueError):
-    """A card number that cannot be registered."""
-
-
-def normalise(card: str) -> str:
-    """Upper-case, no spaces or separators: readers differ in how they print the same card."""
-    cleaned = "".join(ch for ch in card.strip().upper() if ch.isalnum())
-    if not 4 <= len(cleaned) <= 64:
-        raise CardError("a card number has 4 to 64 letters or digits")
-    return cleaned
-
-
-def mask(card: str) -> str:
-    """The form logs and the site office see: all but the last four characters hidden."""
-    return "*" * max(len(card) - 4, 0) + card[-4:]
+__all__ = ["CardError", "CardReader", "CardRegistry", "mask", "normalise"]
 
 
 class CardRegistry:
-    """Card -> worker, stored as keyed hashes in the gate's gallery file."""
+    """Card -> worker, stored as keyed hashes in the gate's gallery file.
+
+    Cards come from two places: ``sitegate-edge add-card`` at the gate (``source`` local) and
+    central's gallery sync (``source`` central). A sync replaces only the central cards of the
+    workers it names, so a card registered at the gate by hand survives a sync, and a card
+    central moved to another worker moves here too (the hash is the key).
+    """
 
     def __init__(self, path: Path, device_secret: bytes) -> None:
-        self._key = hmac.new(device_secret, _KEY_LABEL, hashlib.sha256).digest()
+        self._key = card_key(device_secret)
         conn = sqlite3.connect(path, check_same_thread=False, timeout=10)
         self.db = sqlite_utils.Database(conn)
         self._lock = threading.Lock()
         with self._lock, self.db.atomic():
-            self.db["cards"].create(
+            table = self.db["cards"]
+            table.create(
                 {"card_hash": str, "worker_id": str, "hint": str, "added_at": str},
                 pk="card_hash",
                 not_null={"worker_id"},
                 if_not_exists=True,
             )
+            if "source" not in table.columns_dict:  # a gallery file from before central cards
+                table.add_column("source", str, not_null_default="local")
 
     def _hash(self, card: str) -> str:
-        return hmac.new(self._key, normalise(card).encode(), hashlib.sha256).hexdigest()
+        return card_hash(self._key, card)
 
     def add(self, card: str, worker_id: str) -> str:
         """Register (or move) a card to a worker; return the masked card for the receipt."""
@@ -74,11 +66,42 @@ class CardRegistry:
                     "card_hash": self._hash(number),
                     "worker_id": worker_id,
                     "hint": mask(number),
-                    "added_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "added_at": _now(),
+                    "source": "local",
                 },
                 pk="card_hash",
             )
         return mask(number)
+
+    def apply_central(self, cards: Mapping[str, Sequence[tuple[str, str]]]) -> None:
+        """Make each named worker's central cards exactly ``(hash, hint)``; one transaction.
+
+        Applying the same sets twice changes nothing, so a redelivered sync is harmless.
+        """
+        now = _now()
+        with self._lock, self.db.atomic():
+            for worker_id, entries in cards.items():
+                keep = [h for h, _ in entries]
+                marks = ",".join("?" * len(keep))
+                self.db.execute(
+                    "DELETE FROM cards WHERE worker_id = ? AND source = 'central'"
+                    + (f" AND card_hash NOT IN ({marks})" if keep else ""),
+                    [worker_id, *keep],
+                )
+                self.db.conn.executemany(
+                    "INSERT INTO cards (card_hash, worker_id, hint, added_at, source)"
+                    " VALUES (?, ?, ?, ?, 'central') ON CONFLICT(card_hash) DO UPDATE SET"
+                    " worker_id = excluded.worker_id, hint = excluded.hint, source = 'central'",
+                    [(h, worker_id, hint, now) for h, hint in entries],
+                )
+
+    def hints(self, worker_id: str) -> list[str]:
+        """The masked cards a worker holds at this gate, for the site office."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT hint FROM cards WHERE worker_id = ? ORDER BY hint", [worker_id]
+            ).fetchall()
+        return [r[0] for r in rows]
 
     def worker_for(self, card: str) -> str | None:
         """The worker a card belongs to, or None for an unknown (or malformed) card."""
@@ -95,6 +118,10 @@ class CardRegistry:
     def close(self) -> None:
         """Close the database."""
         self.db.close()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class CardReader:

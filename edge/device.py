@@ -5,6 +5,7 @@ import threading
 import time
 
 import edge
+from edge.card_reader import CardRegistry
 from edge.gallery_sync import GallerySync
 from edge.gate import Gate
 from edge.outbox import Outbox
@@ -32,8 +33,11 @@ class GateDevice:
         self.remote_config = RemoteConfig(
             config.state, config.site, config.device, config.secret_bytes, self._apply_remote
         )
+        # Cards central registered arrive with the gallery deltas (hashed for this gate), so
+        # a reader plugged in later already knows every worker's card.
+        self.cards = CardRegistry(config.gallery, config.secret_bytes)
         self.gallery_sync = GallerySync(
-            self.gallery, config.site, config.device, config.secret_bytes
+            self.gallery, config.site, config.device, config.secret_bytes, self.cards
         )
         self.uplink = Uplink(
             config,
@@ -113,4 +117,5 @@ class GateDevice:
         self.uplink.stop()
         self.outbox.close()
         self.remote_config.close()
+        self.cards.close()
         log.info("gate stopped; %s", "outbox closed")

@@ -80,7 +80,7 @@ class Uplink(threading.Thread):
         self.secret = config.secret_bytes
         self.address = broker_address(config)
         self.client = new_client(
-            self.address, f"gate-{config.site}-{config.device}", clean_session=False
+            self.address, topics.gate_client_id(config.site, config.device), clean_session=False
         )
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect

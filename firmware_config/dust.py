@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from firmware_config.dust_profiles import PROFILES, Pollutant, Rule, RuleWindow
 
 AveragingWindow = Literal["1min", "15min", "1h"]
+ALL_WINDOWS: tuple[AveragingWindow, ...] = ("1min", "15min", "1h")
 
 
 class _Config(BaseModel):
@@ -49,7 +50,7 @@ class Register(_Config):
     scale: float = Field(1.0, gt=0, description="value × scale = µg/m³ (mg/m³ sensors: 1000)")
 
 
-def _default_registers() -> dict[str, Register]:
+def _default_registers() -> dict[Quantity, Register]:
     # The layout of sitegate's simulator; real monitors publish theirs in the manual.
     return {
         "pm2_5": Register(address=0),
@@ -160,7 +161,7 @@ class DustConfig(_Config):
         70, gt=0, le=100, description="flag readings above this RH % (SDS011 rated ≤ 70 %)"
     )
     publish: list[AveragingWindow] = Field(
-        default_factory=lambda: ["1min", "15min", "1h"], description="windows sent to central"
+        default_factory=lambda: list(ALL_WINDOWS), description="windows sent to central"
     )
     profile: str = Field("gb3095-2012", description="jurisdiction limit profile")
     overrides: list[RuleConfig] = Field(default_factory=list, max_length=16)

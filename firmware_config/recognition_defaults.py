@@ -28,4 +28,13 @@ defence if a site loosens the threshold.
 
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_MARGIN = 0.1
-__all__ = ["DEFAULT_MARGIN", "DEFAULT_THRESHOLD"]
+DUPLICATE_DISTANCE = 0.4
+"""A photo this close to another enrolled worker is refused as that worker's duplicate.
+
+Stricter than the match threshold on purpose: a refused lookalike is left out of the gallery,
+where the margin rule can no longer tell them apart from the worker they resemble, so each of
+their check-ins would be a wrong-person accept. On the evaluation set (benchmarks/face_eval.py,
+docs/recognition.md) refusing at 0.5 gave 2 wrong-person accepts (7 on its harder variant); at
+0.4, none. Same-person pairs of the fixtures' studio photos are 0.13-0.46 (median 0.33); a
+duplicate ID is also caught by the real-name registry at central."""
+__all__ = ["DEFAULT_MARGIN", "DEFAULT_THRESHOLD", "DUPLICATE_DISTANCE"]

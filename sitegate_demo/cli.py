@@ -61,8 +61,9 @@ def _get_json(url: str, token: str | None = None) -> object:
         return json.load(resp)
 
 
-# The demo's API account (a supervisor: reads everything), made like a real first account.
-DEMO_USER, DEMO_PASSWORD = "demo-supervisor", "demo-only-password"
+# The demo's API account, made like a real first account: the admin, because the demo's site
+# is a gate without a registered project, which no supervisor's division covers.
+DEMO_USER, DEMO_PASSWORD = "demo-admin", "demo-only-password"
 
 
 def _login(base: str) -> str:
@@ -116,8 +117,13 @@ def prepare(workdir: Path, faces: Path, broker_url: str) -> Path:
         check=True,
     )
     users_add = [_bin("sitegate-central"), "users", "add", "--username", DEMO_USER]
-    users_add += ["--role", "supervisor", "--password", DEMO_PASSWORD]
-    subprocess.run([*users_add, "--db", str(workdir / "central.db")], check=True)
+    users_add += ["--role", "admin", "--password-file", "-"]  # stdin: never in argv
+    subprocess.run(
+        [*users_add, "--db", str(workdir / "central.db")],
+        input=DEMO_PASSWORD,
+        text=True,
+        check=True,
+    )
     config = yaml.safe_load(config_path.read_text())
     config["cameras"] = [
         {
@@ -204,6 +210,7 @@ def main_cmd(
         show(rows)  # type: ignore[arg-type]
         print(f"\nattendance of {len(rows)} check-ins: {url}")  # type: ignore[arg-type]
         print(f"API docs: {base}/docs    health: {base}/healthz")
+        print(f"web console: {base}/console (the same login)")
         print(f"API login (POST /api/v1/auth/login): {DEMO_USER} / {DEMO_PASSWORD}")
         if not exit_when_done:
             print("Ctrl-C stops the demo.")

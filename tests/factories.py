@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from central.ingest.devices import DeviceDirectory
 from central.ingest.validate import Inbound, validate
 from central.ingest.writer import IngestWriter
@@ -28,6 +30,7 @@ from central.registry.workers import WorkerIn, create_worker
 from central.storage import Database
 from central.storage.database import StoredEvent
 from central.wages.rules import PayTerms
+from central.warnings.late_attendance import after_ingest
 from wireproto import (
     Ack,
     AttendanceBody,
@@ -45,6 +48,8 @@ SECRET = b"k" * 32
 # Valid check digits: GB 11643 resident IDs, GB 32100 credit codes, Luhn cards.
 CONTRACTOR_USCC = "91110000600037341L"
 SUB_USCC = "91350100M000100Y43"
+THIRD_USCC = "91450100MA5K00001E"
+FOURTH_USCC = "91450200MA5K00002N"
 _seq = itertools.count(1)
 
 
@@ -63,15 +68,25 @@ def registered_project(
     gates: Iterable[str] = ("gate-1",),
     uscc: str = CONTRACTOR_USCC,
     offset: int = 0,
+    division: str = "450102",
 ) -> dict[str, object]:
-    """A general contractor, a project with gates, and one worker per entry of ``terms``."""
+    """A general contractor, a project with gates, and one worker per entry of ``terms``.
+
+    ``division``: the project's GB/T 2260 code (default Nanning's Xingning district, 450102).
+    """
     terms = terms or {"W1": PayTerms(pay_kind="daily", rate_fen=36000)}
     contractor = create_enterprise(
         db, EnterpriseIn(name=f"总包 {project_id}", uscc=uscc, kind="general_contractor")
     )
     create_project(
-        db, ProjectIn(id=project_id, name=f"项目 {project_id}", contractor_id=contractor["id"])
-    )  # type: ignore[arg-type]
+        db,
+        ProjectIn(
+            id=project_id,
+            name=f"项目 {project_id}",
+            contractor_id=contractor["id"],  # type: ignore[arg-type]
+            division_code=division,
+        ),
+    )
     for gate in gates:
         db.add_device(project_id, gate, SECRET.hex())
     for n, (worker_id, worker_terms) in enumerate(terms.items()):
@@ -111,6 +126,59 @@ def registered_project(
     return contractor
 
 
+def second_project(
+    db: Database,
+    contractor_id: int,
+    project_id: str,
+    terms: dict[str, PayTerms],
+    start: date = date(2025, 1, 1),
+    gates: Iterable[str] = ("gate-1",),
+    division: str = "450102",
+) -> None:
+    """Another project of an existing general contractor, employing already registered
+    workers (one employer, two sites: hours count per employer per day)."""
+    create_project(
+        db,
+        ProjectIn(
+            id=project_id,
+            name=f"项目 {project_id}",
+            contractor_id=contractor_id,
+            division_code=division,
+        ),
+    )
+    for gate in gates:
+        db.add_device(project_id, gate, SECRET.hex())
+    for worker_id, worker_terms in terms.items():
+        add_employment(
+            db,
+            EmploymentIn(
+                worker_id=worker_id,
+                project_id=project_id,
+                employer_id=contractor_id,
+                start_date=start,
+                terms=worker_terms,
+            ),
+        )
+
+
+def subcontractor_on(
+    db: Database, project_id: str, uscc: str = THIRD_USCC, role: str = "subcontractor"
+) -> dict[str, object]:
+    """A subcontractor enterprise registered on a project (as its general contractor would)."""
+    from central.registry.organisations import ProjectEnterpriseIn, register_on_project
+
+    sub = create_enterprise(
+        db, EnterpriseIn(name=f"分包 {uscc[-4:]}", uscc=uscc, kind="subcontractor")
+    )
+    register_on_project(
+        db,
+        project_id,
+        ProjectEnterpriseIn(enterprise_id=sub["id"], role=role),
+        "factory",  # type: ignore[arg-type]
+    )
+    return sub
+
+
 def valid_ric(n: int) -> str:
     from stdnum.cn import ric
 
@@ -146,14 +214,17 @@ def punch_payload(
 def store_punches(
     db: Database, site: str, punches: Iterable[tuple[str, str, datetime]], device: str = "gate-1"
 ) -> None:
-    """Store (worker, direction, local time) punches through the ingest validation and writer."""
+    """Store (worker, direction, local time) punches as ingest does: validated, stored, then
+    the days they touch refreshed (the writer's after-store step)."""
     stored: list[StoredEvent] = []
     for worker, direction, at in punches:
         topic, payload = punch_payload(site, device, worker, direction, at)
         outcome = validate(Inbound(topic, payload), lambda _s, _d: SECRET)
         assert not hasattr(outcome, "reason"), outcome
         stored.append(outcome.stored)  # type: ignore[union-attr]
-    db.store(stored, [], datetime.now(UTC))
+    results = db.store(stored, [], datetime.now(UTC))
+    new = {r.event_id for r in results if r.inserted}
+    after_ingest(db, [s for s in stored if s.event_id in new])
 
 
 def local(text: str) -> datetime:
@@ -285,3 +356,98 @@ class GateLink:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+# --- a small supervised region, for the console's tests ---
+
+
+@dataclass(frozen=True)
+class Region:
+    """Two cities' projects, as :func:`console_region` registered them."""
+
+    nanning: str = "nn-1"  # Nanning, Xingning district (450102)
+    liuzhou: str = "lz-1"  # Liuzhou, Chengzhong district (450202)
+    nanning_workers: tuple[str, ...] = ("NN1", "NN2", "NN3")
+    liuzhou_workers: tuple[str, ...] = ("LZ1", "LZ2")
+    paid_month: str = "2025-06"
+
+
+def console_region(db: Database, sealer: Sealer, workdir: Path) -> Region:
+    """Two projects in two cities through the real services: workers, a June 2025 batch on the
+    Nanning project computed, approved, exported and paid from a bank result file, an unpaid
+    (overdue) June batch on the Liuzhou project, check-ins today on both, one gate online,
+    and the arrears indicators run (open warnings)."""
+    import csv
+
+    from central.attendance import closing
+    from central.payroll import bankfiles, batches
+    from central.warnings.indicators import scan
+
+    region = Region()
+    daily = PayTerms(pay_kind="daily", rate_fen=36000)
+    registered_project(db, sealer, region.nanning, dict.fromkeys(region.nanning_workers, daily))
+    registered_project(
+        db,
+        sealer,
+        region.liuzhou,
+        dict.fromkeys(region.liuzhou_workers, daily),
+        uscc=FOURTH_USCC,
+        offset=10,
+        division="450202",
+    )
+    june = []
+    for d in range(9, 14):
+        for worker in region.nanning_workers[:2]:
+            june += [
+                (worker, "in", local(f"2025-06-{d:02d} 08:00")),
+                (worker, "out", local(f"2025-06-{d:02d} 16:00")),
+            ]
+    store_punches(db, region.nanning, june)
+    batch_id = int(batches.compute(db, region.nanning, region.paid_month, "boss")["id"])
+    closing.close(db, region.nanning, "month", region.paid_month, "boss")
+    batches.approve(db, batch_id, "boss")
+    bank_file = workdir / "bank.csv"
+    bankfiles.export(db, sealer, batch_id, bank_file, "boss")
+    rows = list(csv.DictReader(bank_file.open(encoding="utf-8-sig")))
+    result = workdir / "bank-result.csv"
+    result.write_text(
+        "line_id,card_number,amount_fen,status,bank_ref,message\n"
+        + "".join(
+            f"{r['line_id']},{r['card_number']},{r['amount_fen']},paid,B-{n},\n"
+            for n, r in enumerate(rows)
+        )
+    )
+    bankfiles.import_results(db, sealer, batch_id, result, "boss")
+    # Liuzhou's June batch is computed and never paid: overdue, an open warning
+    store_punches(
+        db,
+        region.liuzhou,
+        [
+            (region.liuzhou_workers[0], "in", local("2025-06-10 08:00")),
+            (region.liuzhou_workers[0], "out", local("2025-06-10 16:00")),
+        ],
+    )
+    batches.compute(db, region.liuzhou, region.paid_month, "boss")
+    now = datetime.now(SHANGHAI).replace(microsecond=0) - timedelta(seconds=5)
+    store_punches(db, region.nanning, [(region.nanning_workers[0], "in", now)])
+    store_punches(db, region.liuzhou, [(region.liuzhou_workers[0], "in", now)])
+    online = DeviceStatusBody(state="online", outbox_depth=0, camera_ok=True, at=now)
+    # stored as the ingest writer stores a gate's signed status (central/ingest/writer.py)
+    db.set_device_status(
+        region.nanning, "gate-1", online.model_dump_json(exclude={"kind"}), now.isoformat()
+    )
+    scan(db, now.date())
+    return region
+
+
+# --- gallery sync: one gate of one site, and face encodings that are nobody's ---
+
+SYNC_SITE, SYNC_DEVICE = "site-u", "gate-1"
+SYNC_SECRET = bytes(range(32))
+_FACE_RNG = np.random.default_rng(5)
+
+
+def face() -> list[float]:
+    """A random 128-d encoding with a real face's norm (~0.6): distinct people, no photo."""
+    v = _FACE_RNG.normal(size=128)
+    return [float(x) for x in v / np.linalg.norm(v) * 0.6]

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from wireproto.messages import PROTOCOL_VERSION, Ack, Envelope
-from wireproto.signing import sign, verify
+from wireproto.signing import SIG_FIELD, canonical_bytes, sign, verify
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 
@@ -42,17 +42,57 @@ def encode_event(envelope: Envelope, secret: bytes) -> bytes:
     return _dumps(obj)
 
 
-def load_object(payload: bytes, max_bytes: int = MAX_PAYLOAD_BYTES) -> dict[str, Any]:
-    """A JSON object from the wire, or the reason it is not one."""
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a repeated key: parsers disagree on which copy wins."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise ValueError("duplicate key in an object")
+    return obj
+
+
+def load_object(
+    payload: bytes, max_bytes: int = MAX_PAYLOAD_BYTES, *, unique_keys: bool = True
+) -> dict[str, Any]:
+    """A JSON object from the wire, or the reason it is not one.
+
+    ``unique_keys=False`` skips the repeated-key check, for a caller that proves it another
+    way (:func:`decode_event`: bytes equal to a serialised dict cannot repeat a key).
+    """
     if len(payload) > max_bytes:
         raise ProtocolError("too_large", f"{len(payload)} bytes > {max_bytes}")
+    hook = _unique_members if unique_keys else None
     try:
-        obj = json.loads(payload.decode("utf-8"))
+        obj = json.loads(payload.decode("utf-8"), object_pairs_hook=hook)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ProtocolError("malformed_json", str(exc)[:200]) from None
     if not isinstance(obj, dict):
         raise ProtocolError("not_an_object", type(obj).__name__)
     return obj
+
+
+_SIG_MEMBER = re.compile(rb',"sig":"[0-9a-f]{64}"')
+_SIG_MEMBER_LEN = len(b',"sig":""') + 64
+
+
+def _canonical(obj: dict[str, Any]) -> bytes | None:
+    """The signed form of ``obj``; None when it has none (NaN or an infinity in it)."""
+    try:
+        return canonical_bytes(obj)
+    except ValueError:
+        return None
+
+
+def _is_canonical_as_sent(payload: bytes, canonical: bytes) -> bool:
+    """Whether ``payload`` is ``canonical`` plus one ``,"sig":"…"`` member, byte for byte.
+
+    A cheap certificate, not a shortcut: the verdict is the same either way. It proves the
+    payload repeats no key (it equals the serialisation of a dict), which otherwise takes a
+    slower second parse.
+    """
+    if len(payload) != len(canonical) + _SIG_MEMBER_LEN or payload.count(b'"sig"') != 1:
+        return False
+    member = _SIG_MEMBER.search(payload)
+    return member is not None and payload[: member.start()] + payload[member.end() :] == canonical
 
 
 def check_version(obj: dict[str, Any]) -> None:
@@ -68,43 +108,6 @@ def _schema_error(exc: ValidationError) -> ProtocolError:
     return ProtocolError("invalid_schema", f"{where}: {first['msg']}"[:200])
 
 
-_SIG_MEMBER = re.compile(rb',"sig":"([0-9a-f]{64})"')
-
-
-def _verified_as_sent(
-    payload: bytes, secrets: SecretLookup, topic_site: str | None, topic_device: str | None
-) -> Envelope | None:
-    """The fast path for senders that write canonical JSON, as every reference gate does.
-
-    Then the signed bytes are the payload minus its one ``,"sig":"…"`` member, so the HMAC
-    can be checked on the bytes as received, without parsing into a dict and serialising it
-    again (a quarter of central's ingest CPU). Any doubt (no such member or more than one
-    ``"sig"``, a schema error, a wrong topic, unknown device, a mismatch) returns None and the
-    full path decides, with its precise reason. Whatever passes here, the device's secret
-    signed exactly these bytes: nothing is accepted that a secret holder did not write.
-    """
-    if len(payload) > MAX_PAYLOAD_BYTES or payload.count(b'"sig"') != 1:
-        return None
-    member = _SIG_MEMBER.search(payload)
-    if member is None:
-        return None
-    try:
-        envelope = Envelope.model_validate_json(payload, strict=True)
-    except (ValidationError, RecursionError):
-        return None
-    given = member.group(1).decode("ascii")
-    if envelope.sig != given:
-        return None
-    if topic_site is not None and (envelope.site, envelope.device) != (topic_site, topic_device):
-        return None
-    secret = secrets(envelope.site, envelope.device)
-    if secret is None:
-        return None
-    unsigned = payload[: member.start()] + payload[member.end() :]
-    expected = hmac.new(secret, unsigned, hashlib.sha256).hexdigest()
-    return envelope if hmac.compare_digest(expected, given) else None
-
-
 def decode_event(
     payload: bytes,
     secrets: SecretLookup,
@@ -113,14 +116,20 @@ def decode_event(
 ) -> Envelope:
     """Parse, check version, schema, topic and signature, in that order.
 
+    There is one path for every layout: the HMAC is always checked on the canonical form of
+    the object as parsed (docs/protocol.md, section 7.1). A payload that is already canonical
+    costs the same as an indented one, so what a gate wrote can never decide which rules
+    apply: no ``v``, ``"v": true``, ``"v": 1.0`` and number text signed as written but not
+    canonical (``0.40``) are refused whatever the bytes look like.
+
     ``secrets(site, device)`` returns the device's HMAC secret or None when the device is
     not provisioned. The topic's site/device, when given, must match the envelope's: a
     device may only speak for itself.
     """
-    fast = _verified_as_sent(payload, secrets, topic_site, topic_device)
-    if fast is not None:
-        return fast
-    obj = load_object(payload)
+    obj = load_object(payload, unique_keys=False)
+    canonical = _canonical(obj)
+    if canonical is None or not _is_canonical_as_sent(payload, canonical):
+        load_object(payload)  # any other layout: parse again, refusing repeated keys
     check_version(obj)
     try:
         # Strict: "v": true, "seq": "7" or a number for a date-time are refused, so every
@@ -135,7 +144,11 @@ def decode_event(
     secret = secrets(envelope.site, envelope.device)
     if secret is None:
         raise ProtocolError("unknown_device", f"{envelope.site}/{envelope.device}")
-    if not verify(obj, secret):
+    given = obj.get(SIG_FIELD)
+    if canonical is None or not isinstance(given, str):  # no canonical form: nothing signed
+        raise ProtocolError("bad_signature")
+    expected = hmac.new(secret, canonical, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(given, expected):
         raise ProtocolError("bad_signature")
     return envelope
 

@@ -19,6 +19,7 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from wireproto.cards import HASH_PATTERN, HINT_PATTERN
 from wireproto.codec import ProtocolError, _dumps, _schema_error, check_version, load_object
 from wireproto.messages import PROTOCOL_VERSION, Id, WorkerId
 from wireproto.signing import sign, verify
@@ -27,6 +28,7 @@ CONFIG = "config"
 GALLERY = "gallery"
 MAX_COMMAND_BYTES = 4 * 1024 * 1024
 TEMPLATE_BYTES = 512  # 128 little-endian float32
+MAX_CARDS = 8  # cards per worker: an ID card, a site NFC card and replacements
 
 Sig = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 Version = Annotated[int, Field(ge=0, le=2**62)]
@@ -80,11 +82,35 @@ class WorkerTemplates(_Strict):
     templates: list[str] = Field(min_length=1, max_length=32, description="base64 float32 LE")
 
 
+class GateCard(_Strict):
+    """One ID/NFC card as a gate matches it: never the number (wireproto/cards.py)."""
+
+    hash: Annotated[str, Field(pattern=HASH_PATTERN)] = Field(
+        description="HMAC-SHA256 of the normalised number under this device's card key"
+    )
+    hint: Annotated[str, Field(max_length=64, pattern=HINT_PATTERN)] = Field(
+        description="the number masked to its last four characters, for the site office"
+    )
+
+
+class WorkerCards(_Strict):
+    """A worker's cards at this gate: exactly these (an empty list: none any more)."""
+
+    worker_id: WorkerId
+    cards: list[GateCard] = Field(default_factory=list, max_length=MAX_CARDS)
+
+
 class GalleryChanges(_Strict):
-    """What is sealed inside a :class:`GalleryUpdate`."""
+    """What is sealed inside a :class:`GalleryUpdate`.
+
+    ``upserts`` and ``removals`` are face templates; ``cards`` carries the card set of every
+    worker whose state at the site changed, independently of faces (a worker without face
+    consent checks in by card alone; withdrawing consent removes the face, not the card).
+    """
 
     upserts: list[WorkerTemplates] = Field(default_factory=list)
     removals: list[WorkerId] = Field(default_factory=list)
+    cards: list[WorkerCards] = Field(default_factory=list)
 
 
 class GalleryUpdate(_Strict):

@@ -7,19 +7,37 @@ with an :class:`Ack`. Device status is an envelope too (so it cannot be forged),
 state, not evidence: it is published retained and never acked.
 """
 
+import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from wireproto.topics import ID_PATTERN
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION: Final = 1  # Final: its type is Literal[1], what the ``v`` fields accept
 UUID7_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 
 Id = Annotated[str, Field(pattern=rf"^{ID_PATTERN}$")]
 WorkerId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Micrograms = Annotated[float, Field(ge=0, le=100_000, description="µg/m³")]
+
+# RFC 3339 date-time, as docs/protocol.md section 6 specifies it: "T" between date and time,
+# seconds, an optional fraction, and "Z" or "±HH:MM". Forms the JSON parser would also take
+# (a space for "T", "+0800", no seconds) are refused, so every implementation agrees.
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
+
+
+def _rfc3339(value: Any) -> Any:
+    """Text is parsed here (strict validation takes no text after a before-validator)."""
+    if not isinstance(value, str):
+        return value
+    if not _RFC3339.match(value):
+        raise ValueError("date-time must be YYYY-MM-DDTHH:MM:SS[.fraction] then Z or ±HH:MM")
+    return datetime.fromisoformat(value)
+
+
+WireDatetime = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
 
 
 class _Strict(BaseModel):
@@ -37,7 +55,7 @@ class AttendanceBody(_Strict):
         None, description="face match distance (lower is closer); null for qr/card"
     )
     liveness: Literal["passed", "failed", "not_checked"] = "not_checked"
-    captured_at: AwareDatetime = Field(description="device clock, ISO 8601 with UTC offset")
+    captured_at: WireDatetime = Field(description="device clock, ISO 8601 with UTC offset")
     camera: Annotated[str, Field(max_length=64)] | None = None
 
 
@@ -47,8 +65,8 @@ class DustReadingBody(_Strict):
     kind: Literal["dust_reading"] = "dust_reading"
     sensor: Annotated[str, Field(max_length=64)]
     window: Literal["1min", "15min", "1h"]
-    window_start: AwareDatetime
-    window_end: AwareDatetime
+    window_start: WireDatetime
+    window_end: WireDatetime
     pm1_0: Micrograms | None = None
     pm2_5: Micrograms | None = None
     pm10: Micrograms | None = None
@@ -69,7 +87,7 @@ class DustAlarmBody(_Strict):
     limit: Micrograms
     profile: Annotated[str, Field(max_length=64)]
     window: Literal["1min", "15min", "1h", "24h"]
-    at: AwareDatetime
+    at: WireDatetime
     exceedances_today: Annotated[int, Field(ge=0)] | None = Field(
         None, description="windows above the limit so far this local day (this one included)"
     )
@@ -93,7 +111,7 @@ class DeviceStatusBody(_Strict):
     clock_offset_ms: int | None = Field(
         None, description="device clock minus reference time (NTP), milliseconds"
     )
-    at: AwareDatetime
+    at: WireDatetime
 
 
 EventBody = Annotated[
@@ -117,7 +135,7 @@ class Envelope(_Strict):
             description="per-device counter, increasing; status messages count on their own",
         ),
     ]
-    created_at: AwareDatetime
+    created_at: WireDatetime
     body: EventBody
     sig: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
 

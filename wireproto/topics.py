@@ -37,6 +37,19 @@ def check_id(value: str) -> str:
     return value
 
 
+CLIENT_ID_SEPARATOR = ":"  # not in ID_PATTERN, so site and device split one way only
+
+
+def gate_client_id(site: str, device: str) -> str:
+    """The MQTT client id of a gate's persistent session: ``gate:<site>:<device>``.
+
+    A separator that ids may contain (``gate-north-1-gate``) would give ``north-1``/``gate``
+    and ``north``/``1-gate`` the same id, and the broker would hand one gate's session (its
+    queued acks and commands) to the other and disconnect them in turn.
+    """
+    return f"gate{CLIENT_ID_SEPARATOR}{check_id(site)}{CLIENT_ID_SEPARATOR}{check_id(device)}"
+
+
 def device_root(site: str, device: str) -> str:
     return f"{ROOT}/{check_id(site)}/{check_id(device)}"
 

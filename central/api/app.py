@@ -6,8 +6,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from central.api import errors
+from central.api.limits import RequestLimits
 from central.api.routers import ROUTERS
 from central.service import CentralService
+from central.web import site as web
 
 
 def create_app(service: CentralService, *, manage_service: bool = True) -> FastAPI:
@@ -23,9 +25,18 @@ def create_app(service: CentralService, *, manage_service: bool = True) -> FastA
             if manage_service:
                 service.stop()
 
-    app = FastAPI(title="sitegate central", version="0.1.0", lifespan=lifespan)
+    # /docs is served by the console from central's own files (no CDN): central/web/site.py
+    app = FastAPI(
+        title="sitegate central",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.service = service
     errors.install(app)
+    app.add_middleware(RequestLimits)  # credentials and body size before any body is read
     for router in ROUTERS:
         app.include_router(router)
+    web.mount(app)  # the console's pages, static files and /docs
     return app

@@ -76,7 +76,8 @@ AUTHENTICATED = (401, 413, 422, 429)
 
 
 def _body(detail: str, code: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return ErrorBody(detail=detail, code=code, errors=errors).model_dump(exclude_none=True)
+    body = ErrorBody.model_validate({"detail": detail, "code": code, "errors": errors})
+    return body.model_dump(exclude_none=True)
 
 
 def status_of(exc: CentralError) -> int:
@@ -89,7 +90,7 @@ def install(app: FastAPI) -> None:
     async def central_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, CentralError)
         status = status_of(exc)
-        body = _body(str(exc), exc.code)
+        body = _body(str(exc)[:300], exc.code)  # a message may quote an input: never all of it
         extra = getattr(exc, "extra", None)
         if isinstance(extra, dict):
             body.update(extra)
@@ -114,6 +115,12 @@ def install(app: FastAPI) -> None:
 
     async def http_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400:
+            # FastAPI's answer to a body it cannot decode (bytes that are not UTF-8, a broken
+            # form): a value that fails validation, answered like malformed JSON (422).
+            return JSONResponse(
+                status_code=422, content=_body("the request body cannot be read", "invalid_input")
+            )
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(
             status_code=exc.status_code,

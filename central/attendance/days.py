@@ -14,14 +14,17 @@ Pairing rules:
   same entry; a later one means the earlier ``in`` never got its ``out`` (``missing_out``);
 * an ``out`` with no open ``in`` (or further than ``max_shift`` from it) is ``missing_in``,
   unless it repeats the previous ``out`` within ``duplicate_window``;
-* worked time is the sum of the closed intervals, rounded down to the minute.
+* worked time is the sum of the closed intervals, rounded down to the minute; the intervals
+  themselves are kept with the day, because the premium of each minute follows the calendar
+  date it was worked on (central/wages/timeline.py).
 """
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, and_, delete, select, tuple_
@@ -30,6 +33,7 @@ from central.clock import now_iso
 from central.errors import InvalidInput
 from central.storage import Database, schema
 
+T = TypeVar("T")
 MAX_SHIFT = timedelta(hours=16)
 DUPLICATE_WINDOW = timedelta(minutes=10)
 FLAG_MISSING_IN = "missing_in"
@@ -56,6 +60,7 @@ class Day:
     worked_seconds: int = 0
     event_ids: list[str] = field(default_factory=list)
     flags: set[str] = field(default_factory=set)
+    intervals: list[tuple[datetime, datetime]] = field(default_factory=list)
 
     @property
     def worked_minutes(self) -> int:
@@ -98,6 +103,7 @@ def build_days(
             day = day_of(open_in.at)
             day.event_ids.append(p.event_id)
             day.worked_seconds += int((p.at - open_in.at).total_seconds())
+            day.intervals.append((open_in.at, p.at))
             if day.last_out is None or p.at > day.last_out:
                 day.last_out = p.at
             open_in, last_out = None, p
@@ -130,6 +136,9 @@ def _row(project_id: str, worker_id: str, day: Day, zone: tzinfo, stamp: str) ->
         return moment.astimezone(zone).isoformat() if moment else None
 
     flags = sorted(day.flags)
+    # Kept only when work ran past midnight: otherwise every minute is on the day's date.
+    crossing = any(b.astimezone(zone).date() > day.local_date for _, b in day.intervals)
+    intervals = [[iso(a), iso(b)] for a, b in sorted(day.intervals)] if crossing else []
     if FLAG_CORRECTED in day.flags:
         status = "corrected"
     else:
@@ -145,6 +154,7 @@ def _row(project_id: str, worker_id: str, day: Day, zone: tzinfo, stamp: str) ->
         "flags": ",".join(flags),
         "status": status,
         "computed_at": stamp,
+        "intervals": json.dumps(intervals) if intervals else None,
     }
 
 
@@ -195,21 +205,38 @@ def latest_corrections(
 
 
 def compute(
-    conn: Connection, project_id: str, zone: tzinfo, date_from: date, date_to: date
+    conn: Connection,
+    project_id: str,
+    zone: tzinfo,
+    date_from: date,
+    date_to: date,
+    workers: Sequence[str] | None = None,
 ) -> dict[tuple[str, str], dict[str, object]]:
-    """Every day row of the range as it should be now: events, then corrections on top."""
+    """Every day row of the range (of ``workers``, or everyone) as it should be now: events,
+    then corrections on top."""
     stamp = now_iso(zone)
     rows: dict[tuple[str, str], dict[str, object]] = {}
+    punches_of = load_punches(conn, project_id, date_from, date_to, workers)
     days_by_worker: dict[str, dict[date, Day]] = {
-        worker_id: build_days(punches, zone)
-        for worker_id, punches in load_punches(conn, project_id, date_from, date_to).items()
+        worker_id: build_days(punches, zone) for worker_id, punches in punches_of.items()
     }
+    only = None if workers is None else set(workers)
     for (worker_id, local), fix in latest_corrections(conn, project_id, date_from, date_to).items():
+        if only is not None and worker_id not in only:
+            continue
         d = date.fromisoformat(local)
         day = days_by_worker.setdefault(worker_id, {}).setdefault(d, Day(d))
         day.first_in = fix.first_in or day.first_in
         day.last_out = fix.last_out or day.last_out
         day.worked_seconds = fix.worked_minutes * 60
+        # The corrected minutes run from the corrected entry time when there is one, so
+        # payroll can tell which calendar dates they fell on; otherwise all on this date.
+        start = fix.first_in or day.first_in
+        day.intervals = (
+            [(start, start + timedelta(minutes=fix.worked_minutes))]
+            if start and fix.worked_minutes
+            else []
+        )
         day.flags.add(FLAG_CORRECTED)
     for worker_id, days in days_by_worker.items():
         for d, day in days.items():
@@ -218,33 +245,54 @@ def compute(
     return rows
 
 
-_COMPARED = ("first_in", "last_out", "worked_minutes", "event_count", "flags", "status")
+_COMPARED = (
+    "first_in",
+    "last_out",
+    "worked_minutes",
+    "event_count",
+    "flags",
+    "status",
+)
+
+
+def _differs(stored: Any, row: Mapping[str, object]) -> bool:
+    """A change worth reporting; a day stored before intervals were kept only gains them."""
+    if any(stored[c] != row[c] for c in _COMPARED):
+        return True
+    return stored["intervals"] is not None and stored["intervals"] != row["intervals"]
 
 
 def refresh(
-    db: Database, project_id: str, zone: tzinfo, date_from: date, date_to: date
+    db: Database,
+    project_id: str,
+    zone: tzinfo,
+    date_from: date,
+    date_to: date,
+    workers: Sequence[str] | None = None,
 ) -> list[tuple[str, str]]:
     """Bring the stored days of the range up to date; return the (worker, date) that changed.
 
-    Idempotent and cheap to call often: unchanged days are not written.
+    Idempotent and cheap to call often: unchanged days are not written. ``workers`` limits it
+    to those workers' days (what a batch of new events can touch).
     """
     t = schema.attendance_days
     with db.begin() as conn:
-        wanted = compute(conn, project_id, zone, date_from, date_to)
-        stored = {
-            (r.worker_id, r.local_date): r._mapping
-            for r in conn.execute(
-                select(t).where(
-                    t.c.project_id == project_id,
-                    t.c.local_date >= date_from.isoformat(),
-                    t.c.local_date <= date_to.isoformat(),
-                )
-            )
-        }
+        wanted = compute(conn, project_id, zone, date_from, date_to, workers)
+        stored_rows = select(t).where(
+            t.c.project_id == project_id,
+            t.c.local_date >= date_from.isoformat(),
+            t.c.local_date <= date_to.isoformat(),
+        )
+        if workers is not None:
+            stored_rows = stored_rows.where(t.c.worker_id.in_(list(workers)))
+        stored = {(r.worker_id, r.local_date): r._mapping for r in conn.execute(stored_rows)}
         changed = [
+            key for key, row in wanted.items() if key not in stored or _differs(stored[key], row)
+        ]
+        filled = [
             key
             for key, row in wanted.items()
-            if key not in stored or any(stored[key][c] != row[c] for c in _COMPARED)
+            if key in stored and key not in changed and stored[key]["intervals"] != row["intervals"]
         ]
         vanished = [key for key in stored if key not in wanted]
         stale = changed + vanished
@@ -255,13 +303,23 @@ def refresh(
                     tuple_(t.c.worker_id, t.c.local_date).in_(chunk),
                 )
             )
+        for key in filled:
+            conn.execute(
+                t.update()
+                .where(
+                    t.c.project_id == project_id,
+                    t.c.worker_id == key[0],
+                    t.c.local_date == key[1],
+                )
+                .values(intervals=wanted[key]["intervals"])
+            )
         new_rows = [wanted[key] for key in changed]
         for chunk in _chunks(new_rows, 5000):
             conn.execute(t.insert(), chunk)
     return sorted(stale)
 
 
-def _chunks(items: list, size: int) -> Iterable[list]:  # type: ignore[type-arg]
+def _chunks(items: list[T], size: int) -> Iterable[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 

@@ -6,14 +6,14 @@ from datetime import date, timedelta
 
 from central.errors import InvalidInput
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"^(20\d{2})-(0[1-9]|1[0-2])$")  # 2000-01 … 2099-12
 
 
 def month_range(month: str) -> tuple[date, date]:
     """First and last day of ``YYYY-MM``."""
     m = _MONTH.match(month)
     if not m:
-        raise InvalidInput(f"month must look like 2025-06, got {month!r}")
+        raise InvalidInput(f"month must look like 2025-06 (2000-01 to 2099-12), got {month[:20]!r}")
     year, mon = int(m[1]), int(m[2])
     return date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
 

@@ -8,11 +8,15 @@ import typer
 
 from central.cli.db import DbOpt, open_db
 from central.cli.devices import broker_files_cmd, service_account_cmd
-from central.cli.payroll import payroll_app, users_app
+from central.cli.errors import CliErrors
+from central.cli.payroll import payroll_app
+from central.cli.users import users_app
 
-app = typer.Typer(help="sitegate central service.", no_args_is_help=True)
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-devices_app = typer.Typer(help="Gate devices: provisioning and listing.", no_args_is_help=True)
+app = typer.Typer(cls=CliErrors, help="sitegate central service.", no_args_is_help=True)
+db_app = typer.Typer(cls=CliErrors, help="Database schema.", no_args_is_help=True)
+devices_app = typer.Typer(
+    cls=CliErrors, help="Gate devices: provisioning and listing.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(devices_app, name="devices")
 app.add_typer(users_app, name="users")
@@ -57,6 +61,35 @@ def serve(
     keep_enrollment_photos: Annotated[
         bool, typer.Option(help="keep enrollment photos (sealed); default: templates only")
     ] = False,
+    device_rate: Annotated[
+        float, typer.Option(help="messages/s one gate may send, sustained (burst 10 000); 0: off")
+    ] = 500,
+    device_byte_rate: Annotated[
+        float, typer.Option(help="payload bytes/s one gate may send (burst 16 MiB); 0: off")
+    ] = 1_048_576,
+    max_capture_age_days: Annotated[
+        float,
+        typer.Option(help="attendance captured longer ago than this is held, not counted"),
+    ] = 35,
+    metrics_allow: Annotated[
+        list[str] | None,
+        typer.Option(help="network (CIDR) that may read /metrics; repeat; default loopback"),
+    ] = None,
+    metrics_token_file: Annotated[
+        Path | None,
+        typer.Option(help="file holding a bearer token that may read /metrics from anywhere"),
+    ] = None,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="address of a reverse proxy whose X-Forwarded-For is believed (repeatable); "
+            "none by default: the login throttle counts the connection's own address"
+        ),
+    ] = None,
+    secure_cookies: Annotated[
+        bool,
+        typer.Option(help="mark console cookies Secure even on plain HTTP (a TLS proxy in front)"),
+    ] = False,
     verbose: bool = False,
 ) -> None:
     """Run the MQTT ingest and the HTTP API in one process (Ctrl-C stops both cleanly)."""
@@ -79,14 +112,29 @@ def serve(
         batch_wait_ms=batch_wait_ms,
         keep_enrollment_photos=keep_enrollment_photos,
         **({"instance_id": instance_id} if instance_id else {}),
+        device_rate=device_rate,
+        device_byte_rate=device_byte_rate,
+        max_capture_age_days=max_capture_age_days,
+        **({"metrics_networks": metrics_allow} if metrics_allow else {}),
+        metrics_token=(
+            metrics_token_file.read_text(encoding="utf-8").strip() if metrics_token_file else None
+        ),
         broker_ca_file=broker_ca_file,
+        secure_cookies=secure_cookies,
     )
     if broker_password_file is not None and settings.broker:
         from central.provisioning.broker_url import with_password
 
         password = broker_password_file.read_text(encoding="utf-8").strip()
         settings = settings.model_copy(update={"broker": with_password(settings.broker, password)})
-    uvicorn.run(create_app(CentralService(settings)), host=host, port=port, log_level="warning")
+    uvicorn.run(
+        create_app(CentralService(settings)),
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=bool(trusted_proxy),
+        forwarded_allow_ips=",".join(trusted_proxy) if trusted_proxy else None,
+    )
 
 
 @db_app.command("upgrade")
@@ -152,5 +200,5 @@ devices_app.command("service-account")(service_account_cmd)
 def devices_list(db: DbOpt = "sitegate-central.db") -> None:
     """Provisioned devices and their last reported status."""
     for d in open_db(db).list_devices():
-        status = d["status"] or {}
+        status = d["status"] if isinstance(d["status"], dict) else {}
         typer.echo(f"{d['site']}/{d['device']}\t{status.get('state', 'never seen')}")

@@ -10,6 +10,7 @@ import threading
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.reasoncodes import ReasonCode
 
 from central.gate_commands import config_push, reports
 from central.gate_commands.gallery import SiteGallery
@@ -55,7 +56,9 @@ class CommandChannel:
         self.client.loop_stop()
         self.connected.clear()
 
-    def _on_connect(self, client: mqtt.Client, _u, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(
+        self, client: mqtt.Client, _u: object, _f: object, reason_code: ReasonCode, _p: object
+    ) -> None:
         if reason_code.is_failure:
             log.error(
                 "broker %s refused the command channel: %s", self.address.redacted(), reason_code
@@ -64,7 +67,7 @@ class CommandChannel:
         client.subscribe(self.filter, qos=1)
         self.connected.set()
 
-    def _on_message(self, _c, _u, message: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
+    def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
         payload = bytes(message.payload)
         try:
             report = self._verify(message.topic, payload)

@@ -5,6 +5,11 @@ change; a removal keeps the row with no templates (a tombstone), so "what change
 version v" is one indexed range query and a gate that was offline for a month gets exactly
 the removals it missed. Encodings are 128 float32 (512 bytes each): numbers, not faces, and
 no dlib or opencv is needed here.
+
+Cards ride on the same rows: registering or removing a worker's gate card bumps the row of each
+site employing them (:meth:`SiteGallery.touch_worker`, templates untouched), and every delta
+carries the complete card set of each worker it names, hashed under the receiving device's
+card key when the message is built (central/registry/gate_cards.py, wireproto/cards.py).
 """
 
 import struct
@@ -15,12 +20,16 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, select
 
 from central.gate_commands.reports import upsert
+from central.registry.gate_cards import numbers_at_site
 from central.registry.sealing import Sealer
 from central.storage import Database, schema
+from wireproto.cards import card_hash, card_key
 from wireproto.commands import (
     TEMPLATE_BYTES,
     GalleryChanges,
     GalleryUpdate,
+    GateCard,
+    WorkerCards,
     WorkerTemplates,
     encode_signed,
     seal_changes,
@@ -48,8 +57,9 @@ def pack(encoding: Sequence[float]) -> bytes:
 class Delta:
     from_version: int
     to_version: int
-    changes: GalleryChanges
+    changes: GalleryChanges  # faces only: cards are hashed per device in update_message
     more: bool
+    workers: tuple[str, ...] = ()  # every worker the delta names, for their card sets
 
 
 class SiteGallery:
@@ -96,6 +106,24 @@ class SiteGallery:
             raise BadTemplate(f"between 1 and {MAX_TEMPLATES} encodings per worker")
         raw = b"".join(pack(e) for e in encodings)
         return self._write(site, worker_id, self.sealer.seal(raw, self._context(site, worker_id)))
+
+    def touch_worker(self, site: str, worker_id: str) -> int:
+        """Mark a worker changed at a site without touching their templates (their cards did).
+
+        A worker with no face at the site gets a row without templates: gates read it as "no
+        face" and still take the worker's cards.
+        """
+        with self.db.begin() as conn:
+            version = self._next_version(conn, site)
+            conn.execute(  # a new row gets no templates; an existing one keeps its own
+                upsert(
+                    self.db,
+                    schema.site_gallery,
+                    {"site": site, "worker_id": worker_id},
+                    {"version": version, "updated_at": datetime.now(UTC).isoformat()},
+                )
+            )
+        return version
 
     def remove_worker(self, site: str, worker_id: str) -> int | None:
         """Remove a worker from a site's gates; None when they were not enrolled there."""
@@ -144,7 +172,20 @@ class SiteGallery:
                 )
             )
         to_version = rows[-1].version if rows else since
-        return Delta(since, to_version, GalleryChanges(upserts=upserts, removals=removals), more)
+        changes = GalleryChanges(upserts=upserts, removals=removals)
+        return Delta(since, to_version, changes, more, tuple(r.worker_id for r in rows))
+
+    def _cards(self, site: str, workers: tuple[str, ...], secret: bytes) -> list[WorkerCards]:
+        with self.db.engine.connect() as conn:
+            numbers = numbers_at_site(conn, self.sealer, site, list(workers))
+        key = card_key(secret)
+        return [
+            WorkerCards(
+                worker_id=w,
+                cards=[GateCard(hash=card_hash(key, n), hint=m) for n, m in numbers[w]],
+            )
+            for w in workers
+        ]
 
     def update_message(self, site: str, device: str, secret: bytes, since: int) -> bytes | None:
         """The next signed, sealed delta for a device at ``since``; None when it is current."""
@@ -157,7 +198,16 @@ class SiteGallery:
             from_version=delta.from_version,
             to_version=delta.to_version,
             more=delta.more,
-            sealed=seal_changes(delta.changes, secret, site, device, since, delta.to_version),
+            sealed=seal_changes(
+                delta.changes.model_copy(
+                    update={"cards": self._cards(site, delta.workers, secret)}
+                ),
+                secret,
+                site,
+                device,
+                since,
+                delta.to_version,
+            ),
             issued_at=datetime.now(UTC),
         )
         return encode_signed(update, secret)

@@ -1,5 +1,6 @@
 """What each device last reported applying: the acknowledgement of config and gallery pushes."""
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import Executable, Table, select
@@ -9,15 +10,18 @@ from wireproto.commands import SyncReport
 
 
 def upsert(
-    db: Database, table: Table, keys: dict[str, object], values: dict[str, object]
+    db: Database, table: Table, keys: Mapping[str, object], values: Mapping[str, object]
 ) -> Executable:
     """INSERT … ON CONFLICT DO UPDATE on SQLite and PostgreSQL alike."""
     if db.dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).values(**keys, **values)
-    return stmt.on_conflict_do_update(index_elements=list(keys), set_=values)
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        pg = pg_insert(table).values(**keys, **values)
+        return pg.on_conflict_do_update(index_elements=list(keys), set_=dict(values))
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    lite = sqlite_insert(table).values(**keys, **values)
+    return lite.on_conflict_do_update(index_elements=list(keys), set_=dict(values))
 
 
 def record(db: Database, report: SyncReport, received_at: datetime) -> None:

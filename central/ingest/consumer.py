@@ -5,7 +5,9 @@ import queue
 import threading
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.reasoncodes import ReasonCode
 
+from central.ingest.limits import DeviceLimiter
 from central.ingest.validate import Inbound
 from central.metrics import IngestMetrics
 from wireproto import topics
@@ -36,10 +38,12 @@ class MqttConsumer:
         inbox: "queue.Queue[Inbound]",
         shared_group: str | None = None,
         metrics: IngestMetrics | None = None,
+        limiter: DeviceLimiter | None = None,
     ) -> None:
         self.address = address
         self.inbox = inbox
         self.metrics = metrics or IngestMetrics()
+        self.limiter = limiter
         self.filters = [topics.ALL_EVENTS, topics.ALL_STATUS]
         if shared_group:
             self.filters = [topics.shared(f, shared_group) for f in self.filters]
@@ -63,14 +67,18 @@ class MqttConsumer:
         self.connected.clear()
         self.metrics.broker_connected.set(0)
 
-    def _on_connect(self, client: mqtt.Client, _u, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(
+        self, client: mqtt.Client, _u: object, _f: object, reason_code: ReasonCode, _p: object
+    ) -> None:
         if reason_code.is_failure:
             log.error("broker %s refused central: %s", self.address.redacted(), reason_code)
             return
         client.subscribe([(f, 1) for f in self.filters])
         log.info("central connected to %s", self.address.redacted())
 
-    def _on_subscribe(self, _c, _u, _mid, reason_codes, _props) -> None:  # type: ignore[no-untyped-def]
+    def _on_subscribe(
+        self, _c: mqtt.Client, _u: object, _mid: int, reason_codes: list[ReasonCode], _p: object
+    ) -> None:
         refused = [str(rc) for rc in reason_codes if rc.is_failure]
         if refused:
             log.error("broker refused central's subscriptions %s: %s", self.filters, refused)
@@ -78,18 +86,23 @@ class MqttConsumer:
         self.connected.set()
         self.metrics.broker_connected.set(1)
 
-    def _on_disconnect(self, _c, _u, _flags, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
+    def _on_disconnect(
+        self, _c: mqtt.Client, _u: object, _f: object, reason_code: ReasonCode, _p: object
+    ) -> None:
         self.connected.clear()
         self.metrics.broker_connected.set(0)
         if not self._stopping.is_set():
             log.warning("central lost the broker: %s", reason_code)
 
-    def _on_message(self, _c, _u, message: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
+    def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
         # Never raise here: an exception would end paho's network thread. A topic that is not
         # UTF-8 still goes on, spelled so that validation dead-letters it as a bad topic.
         topic = bytes(message._topic).decode("utf-8", "backslashreplace")
-        item = Inbound(topic, bytes(message.payload))
+        payload = bytes(message.payload)
         self.metrics.received.inc()
+        if self.limiter is not None and not self.limiter.admit(topic, payload):
+            return  # over its device's budget: counted by the limiter, never queued or acked
+        item = Inbound(topic, payload)
         while True:
             try:
                 self.inbox.put(item, timeout=PUT_POLL_S)

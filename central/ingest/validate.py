@@ -6,8 +6,9 @@ stored, so a replay of a stored event is only ever a harmless duplicate; the win
 what a captured-but-never-delivered event (or one replayed into a restored database) can
 still do. It is far longer than any outage a gate's outbox is sized for; an event refused
 this way is kept in the dead-letter table (nothing is lost) for an operator to judge, and
-its gate is answered: ``duplicate`` when the id is stored already (a very late resend),
-``rejected`` otherwise, so it stops resending and keeps its copy for inspection.
+its gate is answered ``rejected``, so it stops resending and keeps its copy for inspection.
+A very late resend of an event that *is* stored already is not a dead letter at all: the
+writer answers it ``duplicate`` like any other resend (one outcome per message).
 Status messages are exempt: the last will is signed when the gate connects, possibly weeks
 before it fires.
 """
@@ -46,6 +47,9 @@ def validate(
     parts = parse_topic(msg.topic)
     if parts is None or parts.channel not in ("events", "status"):
         return DeadLetter(msg.topic, "bad_topic", "", msg.payload)
+    if parts.channel == "events" and parts.name not in EVENT_KINDS:
+        # Decided on the topic alone, before parsing: an unknown kind is a bad topic.
+        return DeadLetter(msg.topic, "bad_topic", f"no event kind {parts.name}"[:100], msg.payload)
     try:
         env = decode_event(msg.payload, secrets, parts.site, parts.device)
     except ProtocolError as exc:

@@ -6,20 +6,35 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
+from central.ingest.dead_letters import DeadLetterLedger
 from central.ingest.devices import DeviceDirectory
+from central.ingest.limits import DeviceLimiter
+from central.ingest.plausibility import PAST, UNKNOWN_WORKER, time_hold, unknown_workers
 from central.ingest.validate import Inbound, Verified, validate
 from central.metrics import IngestMetrics
 from central.storage import Database
-from central.storage.database import DeadLetter, DeviceStatus, RowsRefused, StorageUnavailable
+from central.storage.database import (
+    TRANSIENT,
+    DeadLetter,
+    DeadLetterCount,
+    DeviceStatus,
+    Hold,
+    RowsRefused,
+    StorageUnavailable,
+    StoredEvent,
+)
 from wireproto import Ack, AckResult, encode_ack
+from wireproto.messages import AttendanceBody
 from wireproto.topics import parse_topic
 
 log = logging.getLogger(__name__)
 
 AckPublisher = Callable[[str, str, bytes], None]
+# Told of the events a batch stored anew, after the commit and the acks (derived data: days).
+AfterStore = Callable[[list[StoredEvent]], None]
 
 STORE_FAILED = "store_failed"  # dead-letter reason: a signed event the database refuses
 
@@ -31,6 +46,8 @@ class Outcome:
     inserted: set[str] = field(default_factory=set)
     refused_ids: set[str] = field(default_factory=set)  # dead-lettered, so never acked
     refused: int = 0  # messages the database would not take (events, statuses, dead letters)
+    stored_before: set[str] = field(default_factory=set)  # late resends: duplicates, not dead
+    late: list[DeadLetter] = field(default_factory=list)  # their refusals, answered duplicate
 
 
 Checked = tuple[Inbound, Verified | DeadLetter]
@@ -45,6 +62,10 @@ class IngestWriter(threading.Thread):
     until that one message is found: it goes to the dead-letter table as ``store_failed``
     and is not acked (docs/protocol.md, section 10: its gate keeps it and resends it), so one
     bad event never holds up the events of every other gate.
+
+    Dead letters go through a :class:`DeadLetterLedger` (a flood becomes a count), messages
+    the consumer's :class:`DeviceLimiter` dropped are counted here too, and attendance that
+    must not count is held (central/ingest/plausibility.py).
     """
 
     def __init__(
@@ -57,8 +78,13 @@ class IngestWriter(threading.Thread):
         batch_size: int = 500,
         batch_wait: float = 0.005,
         metrics: IngestMetrics | None = None,
+        after_store: AfterStore | None = None,
+        limiter: DeviceLimiter | None = None,
+        dead_letter_rows_per_hour: int = 10,
+        max_capture_age: timedelta = PAST,
     ) -> None:
         super().__init__(name="ingest-writer", daemon=True)
+        self.after_store = after_store
         self.db = db
         self.inbox = inbox
         self.directory = directory
@@ -68,6 +94,9 @@ class IngestWriter(threading.Thread):
         self.metrics = metrics or IngestMetrics()
         self.metrics.watch_queue(inbox)
         self.stopping = threading.Event()
+        self.limiter = limiter
+        self.ledger = DeadLetterLedger(directory, dead_letter_rows_per_hour)
+        self.max_capture_age = max_capture_age
 
     def stop(self) -> None:
         self.stopping.set()
@@ -97,6 +126,21 @@ class IngestWriter(threading.Thread):
             batch = self._next_batch()
             if batch:
                 self._process_with_retry(batch)
+            self._store_drops()
+
+    def _store_drops(self) -> None:
+        """Add what the limiter dropped to the dead-letter counts (one row per device-hour)."""
+        if self.limiter is None:
+            return
+        drops = self.limiter.drain()
+        if not drops:
+            return
+        counts = self.ledger.dropped(drops)
+        self.metrics.rate_limited.inc(sum(c.count for c in counts))
+        try:
+            self.db.store([], [], datetime.now(UTC), dead_counts=counts)
+        except Exception as exc:  # counts only: never worth holding up events for
+            log.warning("could not store the rate-limit counts: %s", exc)
 
     def _process_with_retry(self, batch: list[Inbound]) -> None:
         delay = 0.1
@@ -123,22 +167,99 @@ class IngestWriter(threading.Thread):
         self.metrics.batch_size.observe(len(batch))
         now = datetime.now(UTC)
         checked: list[Checked] = [(msg, validate(msg, self.directory, now)) for msg in batch]
-        started = time.perf_counter()
         outcome = Outcome()
-        self._write(checked, outcome)
+        try:
+            checked = self._hold(checked, now)
+            # A policy refusal (outside the replay window) of an id stored long ago is a plain
+            # resend: answered ``duplicate`` and not dead-lettered, one outcome per message.
+            outcome.stored_before = self.db.existing_event_ids(
+                v.event_id for _m, v in checked if isinstance(v, DeadLetter) and v.event_id
+            )
+        except TRANSIENT as exc:
+            raise StorageUnavailable(f"{type(exc).__name__}: {exc}"[:300]) from exc
+        outcome.late = [
+            v
+            for _m, v in checked
+            if isinstance(v, DeadLetter) and v.event_id in outcome.stored_before
+        ]
+        checked = [
+            (m, v)
+            for m, v in checked
+            if not (isinstance(v, DeadLetter) and v.event_id in outcome.stored_before)
+        ]
+        keep, counts = self.ledger.split([v for _m, v in checked if isinstance(v, DeadLetter)], now)
+        started = time.perf_counter()
+        self._write(checked, outcome, {id(d) for d in keep}, counts)
         self.metrics.write_seconds.observe(time.perf_counter() - started)
         self._count(checked, outcome)
         refusals = [v for _m, v in checked if isinstance(v, DeadLetter) and v.event_id]
         self._ack([(m, v) for m, v in checked if isinstance(v, Verified)], outcome, refusals)
+        self._after_store(checked, outcome)
 
-    def _write(self, checked: Sequence[Checked], outcome: Outcome) -> None:
-        """One transaction for ``checked``; on refusal, halve until the culprit is alone."""
+    def _after_store(self, checked: Sequence[Checked], outcome: Outcome) -> None:
+        """Derived data (attendance days) follows the stored events; its failure loses nothing.
+
+        The events are committed and acked already; days are refreshed again at close and
+        compute, so an error here is logged, never retried in the ingest path.
+        """
+        if self.after_store is None or not outcome.inserted:
+            return
+        new = [
+            v.stored
+            for _m, v in checked
+            if isinstance(v, Verified)
+            and v.stored is not None
+            and v.stored.event_id in outcome.inserted
+        ]
+        try:
+            self.after_store(new)
+        except Exception:
+            log.exception("refreshing derived data after a stored batch failed")
+
+    def _hold(self, checked: list[Checked], now: datetime) -> list[Checked]:
+        """Attendance with an implausible time or an unknown worker: evidence, not counted."""
+        attendance = [
+            v.envelope
+            for _m, v in checked
+            if isinstance(v, Verified) and v.stored and isinstance(v.envelope.body, AttendanceBody)
+        ]
+        if not attendance:
+            return checked
+        unknown = unknown_workers(self.db, attendance)
+        result: list[Checked] = []
+        for msg, v in checked:
+            body = v.envelope.body if isinstance(v, Verified) else None
+            if isinstance(v, Verified) and v.stored and isinstance(body, AttendanceBody):
+                env = v.envelope
+                hold = time_hold(env, now, self.max_capture_age)
+                if hold is None and (env.site, body.worker_id) in unknown:
+                    detail = f"no worker {body.worker_id} is registered"
+                    hold = Hold(UNKNOWN_WORKER, detail, body.worker_id)
+                if hold is not None:
+                    self.metrics.held.labels(hold.reason).inc()
+                    v = Verified(env, replace(v.stored, projection=None, held=hold))
+            result.append((msg, v))
+        return result
+
+    def _write(
+        self,
+        checked: Sequence[Checked],
+        outcome: Outcome,
+        kept: set[int],
+        counts: list[DeadLetterCount],
+    ) -> None:
+        """One transaction for ``checked``; on refusal, halve until the culprit is alone.
+
+        Only the dead letters in ``kept`` get rows; ``counts`` (every dead letter of the
+        batch) go with the first transaction that succeeds.
+        """
         events: dict[str, Verified] = {}
         statuses: list[DeviceStatus] = []
         dead: list[DeadLetter] = []
         for _msg, v in checked:
             if isinstance(v, DeadLetter):
-                dead.append(v)
+                if id(v) in kept:
+                    dead.append(v)
             elif v.stored is None:
                 env = v.envelope
                 body = env.body.model_dump_json(exclude={"kind"})
@@ -153,18 +274,21 @@ class IngestWriter(threading.Thread):
                 dead,
                 datetime.now(UTC),
                 statuses,
+                counts,
             )
         except RowsRefused as exc:
             if len(checked) > 1:
                 half = len(checked) // 2
-                self._write(checked[:half], outcome)
-                self._write(checked[half:], outcome)
+                self._write(checked[:half], outcome, kept, counts)
+                self._write(checked[half:], outcome, kept, [])
                 return
-            self._refuse(checked[0], str(exc), outcome)
+            self._refuse(checked[0], str(exc), outcome, counts)
             return
         outcome.inserted.update(r.event_id for r in results if r.inserted)
 
-    def _refuse(self, item: Checked, why: str, outcome: Outcome) -> None:
+    def _refuse(
+        self, item: Checked, why: str, outcome: Outcome, counts: list[DeadLetterCount]
+    ) -> None:
         """The one message the database will not take: keep its bytes, leave it unacked."""
         msg, v = item
         log.error("the database refuses a message on %s: %s", msg.topic, why)
@@ -174,7 +298,10 @@ class IngestWriter(threading.Thread):
         if isinstance(v, DeadLetter):
             why = f"{v.reason}: {why}"
         self.db.store(
-            [], [DeadLetter(msg.topic, STORE_FAILED, why, msg.payload)], datetime.now(UTC)
+            [],
+            [DeadLetter(msg.topic, STORE_FAILED, why, msg.payload)],
+            datetime.now(UTC),
+            dead_counts=counts,
         )
 
     def _count(self, checked: Sequence[Checked], outcome: Outcome) -> None:
@@ -214,28 +341,23 @@ class IngestWriter(threading.Thread):
         for kind, n in kinds.items():
             m.stored.labels(kind).inc(n)
 
+    @staticmethod
     def _answer_refusals(
-        self, refusals: list[DeadLetter], per_device: dict[tuple[str, str], list[AckResult]]
+        refusals: list[DeadLetter], per_device: dict[tuple[str, str], list[AckResult]]
     ) -> None:
-        """Signed events refused by policy: ``duplicate`` if stored before, else ``rejected``."""
-        if not refusals:
-            return
-        stored = self.db.existing_event_ids(d.event_id for d in refusals if d.event_id)
+        """Signed events refused by policy for good: ``rejected`` with the reason code."""
         for d in refusals:
             parts = parse_topic(d.topic)
             if parts is None or d.event_id is None:
                 continue
-            if d.event_id in stored:
-                result = AckResult(id=d.event_id, result="duplicate")
-            else:
-                result = AckResult(id=d.event_id, result="rejected", reason=d.reason)
+            result = AckResult(id=d.event_id, result="rejected", reason=d.reason)
             per_device[(parts.site, parts.device)].append(result)
 
     def _ack(
         self,
         verified: list[tuple[Inbound, Verified]],
         outcome: Outcome,
-        refusals: list[DeadLetter] = (),  # type: ignore[assignment]
+        refusals: Sequence[DeadLetter] = (),
     ) -> None:
         per_device: dict[tuple[str, str], list[AckResult]] = defaultdict(list)
         first_seen: set[str] = set()
@@ -254,6 +376,13 @@ class IngestWriter(threading.Thread):
             first_seen.add(eid)
             per_device[(v.envelope.site, v.envelope.device)].append(result)
         self._answer_refusals(list(refusals), per_device)
+        for d in outcome.late:
+            parts = parse_topic(d.topic)
+            if parts is not None and d.event_id is not None:
+                per_device[(parts.site, parts.device)].append(
+                    AckResult(id=d.event_id, result="duplicate")
+                )
+                duplicates += 1
         self.metrics.duplicates.inc(duplicates)
         now = datetime.now(UTC)
         for (site, device), acks in per_device.items():

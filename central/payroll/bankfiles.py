@@ -5,10 +5,13 @@ belongs to the named person. It is written 0600 and never served over the API; e
 view shows masked numbers. Amounts are in fen and in yuan text (``"1234.56"``), both computed
 from integers.
 
-Result file (CSV, UTF-8, header row): ``line_id,card_number,amount_fen,status,bank_ref,message``
-with ``status`` ``paid`` or ``failed``. Banks' own layouts differ; a site converts theirs to
-this one (docs/wages.md). Each row is checked against the line it names (same batch, same
-card); a paid amount below the line's net is recorded as it is and becomes a warning.
+Both files follow a :class:`~central.payroll.bank_layouts.BankLayout`: the columns, headers
+and encoding a bank wants, and how to read its result file (CSV or .xlsx) in the same terms;
+the ``sitegate`` preset is the default. Each result row is checked against the line it names
+(same batch, same card; a layout without a line id column finds the line by its card); a
+paid amount below the line's net is recorded as it is and becomes a warning. The card is
+read when the file is written, so a failed line retried after a card replacement pays the
+new card.
 """
 
 import csv
@@ -16,25 +19,32 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 
 from central.clock import now_iso
 from central.errors import Conflict, InvalidInput
+from central.payroll.bank_layouts import SITEGATE, BankLayout, parse_amount
 from central.payroll.batches import PAYABLE, batch, log, settle_state, submit
 from central.registry.sealing import Sealer
 from central.registry.workers import CARD_CONTEXT, reveal
+from central.spreadsheets import csv_row, xlsx_row
 from central.storage import Database, schema
+from central.validation import DB_INT_MAX, MAX_AMOUNT_FEN
 from central.wages.money import yuan
 
-COLUMNS = ("line_id", "name", "id_number", "card_number", "bank", "amount_fen", "amount_yuan")
-RESULT_COLUMNS = ("line_id", "card_number", "amount_fen", "status", "bank_ref", "message")
+COLUMNS = tuple(c.header for c in SITEGATE.columns)
+TEXT_FIELDS = ("line_id", "name", "id_number", "card_number", "bank", "purpose")
 Progress = Callable[[int], None]
 
 
-def _open_private(path: Path, binary: bool = False):  # type: ignore[no-untyped-def]
+def _open_private(path: Path, binary: bool = False, encoding: str = "utf-8-sig") -> IO[Any]:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    return os.fdopen(fd, "wb" if binary else "w", newline=None if binary else "")
+    if binary:
+        return os.fdopen(fd, "wb")
+    return os.fdopen(fd, "w", newline="", encoding=encoding)
 
 
 def export(
@@ -44,6 +54,7 @@ def export(
     path: Path,
     by_user: str,
     progress: Progress | None = None,
+    layout: BankLayout = SITEGATE,
 ) -> int:
     """Write the lines due for payment; an approved batch becomes submitted. Returns the count."""
     fmt = path.suffix.lower()
@@ -66,24 +77,25 @@ def export(
     rows = []
     for r in due:
         who = people[r.worker_id]
-        rows.append(
-            (
-                r.id,
-                who["name"],
-                who["id_number"],
-                who["card_number"],
-                who["bank"],
-                r.net_fen,
-                yuan(r.net_fen),
-            )
-        )
+        values: dict[str, object] = {
+            "line_id": str(r.id),
+            "name": who["name"],
+            "id_number": who["id_number"],
+            "card_number": who["card_number"],
+            "bank": who["bank"],
+            "amount_fen": r.net_fen,
+            "amount_yuan": yuan(r.net_fen),
+            "purpose": layout.purpose,
+        }
+        rows.append(tuple(values[c.field] for c in layout.columns))
+    headers = [c.header for c in layout.columns]
     if fmt == ".csv":
-        with _open_private(path) as fh:
+        with _open_private(path, encoding=layout.encoding) as fh:
             writer = csv.writer(fh)
-            writer.writerow(COLUMNS)
-            writer.writerows(_counted(rows, progress))
+            writer.writerow(headers)
+            writer.writerows(csv_row(row) for row in _counted(rows, progress))
     else:
-        _write_xlsx(path, rows, progress)
+        _write_xlsx(path, headers, rows, progress)
     with db.begin() as conn:
         log(conn, batch_id, "exported", by_user, f"{len(rows)} line(s) to {path.name}")
     return len(rows)
@@ -101,15 +113,17 @@ def _counted(
         progress(len(rows) % 1000)
 
 
-def _write_xlsx(path: Path, rows: list[tuple[object, ...]], progress: Progress | None) -> None:
+def _write_xlsx(
+    path: Path, headers: list[str], rows: list[tuple[object, ...]], progress: Progress | None
+) -> None:
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)  # streams rows: a 100,000-line batch stays small in memory
     sheet = book.create_sheet("disbursement")
-    sheet.append(COLUMNS)
+    sheet.append(xlsx_row(sheet, headers))
     for row in _counted(rows, progress):
-        # ID and card numbers as text: Excel would turn 18 digits into 4.5E+17.
-        sheet.append([str(v) if i in (2, 3) else v for i, v in enumerate(row)])
+        # ID and card numbers are text (str) cells: Excel would turn 18 digits into 4.5E+17.
+        sheet.append(xlsx_row(sheet, list(row)))
     with _open_private(path, binary=True) as fh:
         book.save(fh)
 
@@ -122,17 +136,52 @@ class ImportResult:
     batch_state: str = ""
 
 
+def _read_entries(path: Path, layout: BankLayout) -> list[dict[str, str]]:
+    """The result file's rows as header → text, from CSV (in the layout's encoding) or .xlsx."""
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises several kinds for a file that is not xlsx
+            raise InvalidInput(f"{path.name}: not a readable .xlsx file ({exc})") from None
+        rows = [
+            ["" if v is None else str(v).strip() for v in row]
+            for row in book.active.iter_rows(values_only=True)
+        ]
+        book.close()
+        header, body = (rows[0], rows[1:]) if rows else ([], [])
+        return [dict(zip(header, row, strict=False)) for row in body if any(row)]
+    try:
+        with path.open(newline="", encoding=layout.encoding) as fh:
+            reader = csv.DictReader(fh)
+            entries = [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            f"{path.name}: not {layout.encoding} text (layout {layout.name})"
+        ) from None
+    return entries
+
+
 def import_results(
-    db: Database, sealer: Sealer, batch_id: int, path: Path, by_user: str
+    db: Database,
+    sealer: Sealer,
+    batch_id: int,
+    path: Path,
+    by_user: str,
+    layout: BankLayout = SITEGATE,
 ) -> ImportResult:
     """Mark lines paid or failed from the bank's result file; bad rows are reported, not applied."""
     result = ImportResult()
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        missing = set(RESULT_COLUMNS[:4]) - set(reader.fieldnames or ())
-        if missing:
-            raise InvalidInput(f"{path.name}: missing column(s) {', '.join(sorted(missing))}")
-        entries = list(reader)
+    spec = layout.result
+    entries = _read_entries(path, layout)
+    needed = [h for h in (spec.line_id, spec.card_number, spec.amount, spec.status) if h]
+    found = set(entries[0]) if entries else set(needed)
+    missing = [h for h in needed if h not in found]
+    if missing:
+        raise InvalidInput(f"{path.name}: missing column(s) {', '.join(missing)}")
+    paid_values = {v.casefold() for v in spec.paid_values}
+    failed_values = {v.casefold() for v in spec.failed_values}
     p, w = schema.payroll_lines, schema.workers
     with db.begin() as conn:
         b = batch(conn, batch_id)
@@ -140,28 +189,50 @@ def import_results(
             raise Conflict(f"batch {batch_id} is {b['state']}: nothing was sent to the bank")
         for n, entry in enumerate(entries, start=2):
             where = f"{path.name} line {n}"
+            card = "".join(entry.get(spec.card_number, "").split())
+            card_hash = sealer.lookup_hash(card, CARD_CONTEXT)
             try:
-                line_id, amount = int(entry["line_id"]), int(entry["amount_fen"])
+                amount = parse_amount(entry.get(spec.amount, ""), spec.amount_unit)
+                if spec.line_id:
+                    line_id = int(entry.get(spec.line_id, ""))
+                else:
+                    line_id = conn.execute(
+                        select(p.c.id)
+                        .join(w, w.c.id == p.c.worker_id)
+                        .where(p.c.batch_id == batch_id, w.c.card_hash == card_hash)
+                    ).scalar_one()
+                if not (0 <= amount <= MAX_AMOUNT_FEN and 0 < line_id <= DB_INT_MAX):
+                    raise ValueError("out of range")  # would overflow the database's integers
             except (TypeError, ValueError):
-                result.errors.append(f"{where}: line_id and amount_fen must be integers")
+                result.errors.append(
+                    f"{where}: the line id must be an integer and the amount in {spec.amount_unit}"
+                )
                 continue
-            status = (entry.get("status") or "").strip().lower()
+            except (NoResultFound, MultipleResultsFound):
+                result.errors.append(f"{where}: no single line of batch {batch_id} has this card")
+                continue
+            raw_status = entry.get(spec.status, "").casefold()
+            status = "paid" if raw_status in paid_values else "failed"
+            if raw_status not in paid_values | failed_values:
+                status = ""
+            message = entry.get(spec.message, "") if spec.message else ""
+            bank_ref = entry.get(spec.bank_ref, "") if spec.bank_ref else ""
             row = conn.execute(
                 select(p.c.state, p.c.net_fen, p.c.worker_id, w.c.card_hash)
                 .join(w, w.c.id == p.c.worker_id)
                 .where(p.c.id == line_id, p.c.batch_id == batch_id)
             ).first()
-            card = "".join((entry.get("card_number") or "").split())
             if row is None:
                 result.errors.append(f"{where}: line {line_id} is not in batch {batch_id}")
-            elif sealer.lookup_hash(card, CARD_CONTEXT) != row.card_hash:
+            elif card_hash != row.card_hash:
                 result.errors.append(f"{where}: card does not match line {line_id}'s worker")
             elif row.state != "pending":
                 result.errors.append(
                     f"{where}: line {line_id} is {row.state}, not awaiting payment"
                 )
-            elif status not in ("paid", "failed"):
-                result.errors.append(f"{where}: status must be paid or failed")
+            elif not status:
+                allowed = ", ".join([*spec.paid_values, *spec.failed_values])
+                result.errors.append(f"{where}: status must be one of {allowed}")
             else:
                 paid = status == "paid"
                 conn.execute(
@@ -170,20 +241,18 @@ def import_results(
                     .values(
                         state=status,
                         paid_fen=amount if paid else 0,
-                        bank_ref=(entry.get("bank_ref") or "")[:100] or None,
-                        bank_message=(entry.get("message") or "")[:200] or None,
+                        bank_ref=bank_ref[:100] or None,
+                        bank_message=message[:200] or None,
                         paid_at=now_iso() if paid else None,
                     )
                 )
-                log(
-                    conn, batch_id, f"bank_{status}", by_user, entry.get("message"), line_id=line_id
-                )
+                log(conn, batch_id, f"bank_{status}", by_user, message or None, line_id=line_id)
                 if paid:
                     result.paid += 1
                 else:
                     result.failed += 1
                     # The card could not take the money: not a valid payroll card until
-                    # the worker gives a new one (registry.workers.set_card).
+                    # the worker gives a new one (registry.worker_records.replace_card).
                     conn.execute(w.update().where(w.c.id == row.worker_id).values(card_valid=0))
         result.batch_state = settle_state(conn, batch_id)
         log(

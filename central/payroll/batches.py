@@ -1,9 +1,10 @@
 """Batch life cycle: compute (draft) → approve → submit → paid / partially paid.
 
-Approval is where late attendance must surface: it refreshes the month's days from the events,
-and if anything changed it recomputes the draft and refuses, so the approver signs the
-numbers the evidence supports. Attendance that still arrives after approval raises a
-warning (central/warnings/indicators.py): never a silent change to a signed batch.
+Approval is where late attendance must surface: it recomputes the month's lines from the days
+(which ingest keeps current, central/attendance/refresh.py), and if any line changed it
+rewrites the draft and refuses, so the approver signs the numbers the evidence supports.
+Attendance that still arrives after approval raises a warning
+(central/warnings/late_attendance.py): never a silent change to a signed batch.
 """
 
 from datetime import date
@@ -14,11 +15,14 @@ from central.attendance.closing import is_closed
 from central.attendance.periods import due_date, month_range
 from central.attendance.refresh import refresh_month
 from central.clock import now_iso
-from central.errors import Conflict, InvalidInput
-from central.payroll.compute import compute_lines
+from central.errors import Conflict
+from central.payroll.adjustments import add_adjustment  # noqa: F401  (part of the batch API)
+from central.payroll.compute import Computed, compute_month
+from central.payroll.sources import related_projects
 from central.registry.organisations import project
 from central.storage import Database, schema
-from central.storage.lookup import by_id
+from central.storage.lookup import as_int, by_id, inserted_id
+from central.warnings import wage_law
 from central.warnings.store import raise_warning
 
 EDITABLE = ("draft",)
@@ -58,17 +62,31 @@ def lines(conn: Connection, batch_id: int) -> list[dict[str, object]]:
     return [dict(r._mapping) for r in rows]
 
 
-def _write_lines(conn: Connection, batch_id: int, new_lines: list[dict[str, object]]) -> None:
-    p = schema.payroll_lines
+def _write_lines(conn: Connection, batch_id: int, computed: Computed) -> None:
+    """Replace the batch's lines and their per-day rows; raise the wage-law warnings."""
+    p, pd = schema.payroll_lines, schema.payroll_line_days
+    old = select(p.c.id).where(p.c.batch_id == batch_id)
+    conn.execute(pd.delete().where(pd.c.line_id.in_(old)))
     conn.execute(p.delete().where(p.c.batch_id == batch_id))
     rows = [
         {**line, "batch_id": batch_id, "state": "pending", "paid_fen": 0, "confirmation": "none"}
-        for line in new_lines
+        for line in computed.lines
     ]
     for start in range(0, len(rows), 5000):
         conn.execute(p.insert(), rows[start : start + 5000])
-    gross = sum(int(r["gross_fen"]) for r in rows)  # type: ignore[call-overload]
-    net = sum(int(r["net_fen"]) for r in rows)  # type: ignore[call-overload]
+    ids = dict(conn.execute(select(p.c.worker_id, p.c.id).where(p.c.batch_id == batch_id)).all())
+    day_rows = [
+        {**day, "line_id": ids[worker_id]}
+        for worker_id, days in computed.days.items()
+        if worker_id in ids
+        for day in days
+    ]
+    for start in range(0, len(day_rows), 5000):
+        conn.execute(pd.insert(), day_rows[start : start + 5000])
+    b = batch(conn, batch_id)
+    wage_law.raise_for(conn, str(b["project_id"]), str(b["month"]), batch_id, computed)
+    gross = sum(int(r["gross_fen"]) for r in rows)  # type: ignore[call-overload]  # row values are typed object
+    net = sum(int(r["net_fen"]) for r in rows)  # type: ignore[call-overload]  # row values are typed object
     conn.execute(
         schema.payroll_batches.update()
         .where(schema.payroll_batches.c.id == batch_id)
@@ -76,9 +94,18 @@ def _write_lines(conn: Connection, batch_id: int, new_lines: list[dict[str, obje
     )
 
 
+def _refresh_related(db: Database, project_id: str, month: str) -> None:
+    """The days the same workers worked on other projects count towards their 8-hour day."""
+    with db.engine.connect() as conn:
+        others = related_projects(conn, project_id, *month_range(month))
+    for other in others:
+        refresh_month(db, other, month)
+
+
 def compute(db: Database, project_id: str, month: str, by_user: str) -> dict[str, object]:
     """Create the month's draft batch, or recompute it while it is still a draft."""
     refresh_month(db, project_id, month)
+    _refresh_related(db, project_id, month)
     t = schema.payroll_batches
     with db.begin() as conn:
         proj = project(conn, project_id)
@@ -88,23 +115,37 @@ def compute(db: Database, project_id: str, month: str, by_user: str) -> dict[str
         if existing is not None and existing.state not in EDITABLE:
             raise Conflict(f"batch {existing.id} for {month} is {existing.state}; not recomputed")
         if existing is None:
-            batch_id = conn.execute(
-                t.insert().values(
-                    project_id=project_id,
-                    month=month,
-                    state="draft",
-                    due_date=due_date(month, int(proj["pay_due_day"])).isoformat(),
-                    gross_fen=0,
-                    net_fen=0,
-                    created_by=by_user,
-                    created_at=now_iso(),
+            batch_id = inserted_id(
+                conn.execute(
+                    t.insert().values(
+                        project_id=project_id,
+                        month=month,
+                        state="draft",
+                        due_date=due_date(month, as_int(proj["pay_due_day"])).isoformat(),
+                        gross_fen=0,
+                        net_fen=0,
+                        created_by=by_user,
+                        created_at=now_iso(),
+                    )
                 )
-            ).inserted_primary_key[0]
+            )
         else:
             batch_id = existing.id
-        _write_lines(conn, batch_id, compute_lines(conn, project_id, month))
+        _write_lines(conn, batch_id, compute_month(conn, project_id, month))
         log(conn, batch_id, "computed", by_user)
         return batch(conn, batch_id)
+
+
+def _lines_differing(stored: list[dict[str, object]], fresh: list[dict[str, object]]) -> int:
+    """How many workers' lines a recomputation changes (ingest refreshes days on its own, so
+    the batch's lines, not the days, tell whether attendance moved since the compute)."""
+    old = {str(r["worker_id"]): r for r in stored}
+    new = {str(r["worker_id"]): r for r in fresh}
+    return sum(
+        1
+        for w in old.keys() | new.keys()
+        if w not in old or w not in new or any(old[w].get(k) != v for k, v in new[w].items())
+    )
 
 
 def approve(db: Database, batch_id: int, by_user: str) -> dict[str, object]:
@@ -114,15 +155,17 @@ def approve(db: Database, batch_id: int, by_user: str) -> dict[str, object]:
     if b["state"] != "draft":
         raise Conflict(f"batch {batch_id} is {b['state']}, only a draft can be approved")
     project_id, month = str(b["project_id"]), str(b["month"])
-    changed = refresh_month(db, project_id, month)
+    refresh_month(db, project_id, month)  # days ingest could not refresh, if any
     with db.begin() as conn:
-        if changed:
-            _write_lines(conn, batch_id, compute_lines(conn, project_id, month))
-            log(conn, batch_id, "recomputed", by_user, f"{len(changed)} day(s) changed by events")
-    if changed:
+        fresh = compute_month(conn, project_id, month)
+        differing = _lines_differing(lines(conn, batch_id), fresh.lines)
+        if differing:
+            _write_lines(conn, batch_id, fresh)
+            log(conn, batch_id, "recomputed", by_user, f"{differing} line(s) changed by events")
+    if differing:
         raise Conflict(
-            f"{len(changed)} attendance day(s) changed since the batch was computed (late "
-            "events or corrections); the batch was recomputed: review it and approve again"
+            f"attendance changed since the batch was computed (late events or corrections): "
+            f"{differing} line(s) recomputed; review the batch and approve again"
         )
     with db.begin() as conn:
         if not is_closed(conn, project_id, "month", month):
@@ -191,43 +234,6 @@ def retry_failed(db: Database, batch_id: int, by_user: str) -> int:
         return n
 
 
-def add_adjustment(
-    db: Database,
-    project_id: str,
-    worker_id: str,
-    month: str,
-    kind: str,
-    amount_fen: int,
-    reason: str,
-    by_user: str,
-) -> dict[str, object]:
-    """A piece-rate amount or a deduction (an advance) for a worker-month, with its reason."""
-    month_range(month)
-    if kind not in ("piece_rate", "deduction") or amount_fen <= 0 or not reason.strip():
-        raise InvalidInput("kind piece_rate|deduction, a positive amount and a reason")
-    values = {
-        "project_id": project_id,
-        "worker_id": worker_id,
-        "month": month,
-        "kind": kind,
-        "amount_fen": amount_fen,
-        "reason": reason.strip()[:500],
-        "by_user": by_user,
-        "at": now_iso(),
-    }
-    with db.begin() as conn:
-        t = schema.payroll_batches.c
-        state = conn.execute(
-            select(t.state).where(t.project_id == project_id, t.month == month)
-        ).scalar_one_or_none()
-        if state not in (None, "draft"):
-            raise Conflict(f"the {month} batch is {state}; adjustments go into a later month")
-        new_id = conn.execute(
-            schema.wage_adjustments.insert().values(**values)
-        ).inserted_primary_key[0]
-    return {"id": new_id, **values}
-
-
 def flag_dispute(conn: Connection, line: dict[str, object], b: dict[str, object]) -> None:
     raise_warning(
         conn,
@@ -235,6 +241,7 @@ def flag_dispute(conn: Connection, line: dict[str, object], b: dict[str, object]
         kind="line_disputed",
         severity="medium",
         project_id=str(b["project_id"]),
+        worker_id=str(line["worker_id"]),
         subject=f"worker {line['worker_id']} disputes the {b['month']} line",
         evidence={
             "batch_id": b["id"],

@@ -11,7 +11,7 @@ from central.clock import now_iso
 from central.errors import Conflict, InvalidInput, NotFound
 from central.payroll.batches import batch, flag_dispute, log
 from central.storage import Database, schema
-from central.storage.lookup import by_id
+from central.storage.lookup import as_int, by_id
 
 OPEN_FOR_CONFIRMATION = ("draft", "approved")
 
@@ -28,37 +28,30 @@ def respond(
         current = line(conn, line_id)
         if current["worker_id"] != worker_id:
             raise NotFound(f"payroll line {line_id}")  # another worker's line does not exist
-        b = batch(conn, int(current["batch_id"]))  # type: ignore[call-overload]
+        b = batch(conn, as_int(current["batch_id"]))
         if b["state"] not in OPEN_FOR_CONFIRMATION:
             raise Conflict(f"the batch is {b['state']}; lines can no longer be confirmed")
         if not confirm and not (reason and reason.strip()):
             raise InvalidInput("a dispute needs a reason")
-        values = {
-            "confirmation": "confirmed" if confirm else "disputed",
-            "confirmation_at": now_iso(),
-            "confirmation_note": None if confirm else reason.strip()[:500],  # type: ignore[union-attr]
-        }
+        answer = "confirmed" if confirm else "disputed"
+        note = None if confirm else (reason or "").strip()[:500]
         conn.execute(
             schema.payroll_lines.update()
             .where(schema.payroll_lines.c.id == line_id)
-            .values(**values)
+            .values(confirmation=answer, confirmation_at=now_iso(), confirmation_note=note)
         )
-        log(
-            conn,
-            int(b["id"]),
-            values["confirmation"],
-            worker_id,
-            values["confirmation_note"],  # type: ignore[arg-type]
-            line_id=line_id,
-        )
+        log(conn, as_int(b["id"]), answer, worker_id, note, line_id=line_id)
         updated = line(conn, line_id)
         if not confirm:
             flag_dispute(conn, updated, b)
         return updated
 
 
-def wage_sheet(conn: Connection, batch_id: int) -> list[dict[str, object]]:
-    """The monthly wage sheet: each line with the worker's name and answer (masked IDs)."""
+def wage_sheet(
+    conn: Connection, batch_id: int, line_id: int | None = None
+) -> list[dict[str, object]]:
+    """The monthly wage sheet: each line with the worker's name and answer (masked IDs), its
+    employer, pay kind and rate, and the worked time split by kind with the money of each."""
     p, w = schema.payroll_lines.c, schema.workers.c
     rows = conn.execute(
         select(
@@ -67,8 +60,22 @@ def wage_sheet(conn: Connection, batch_id: int) -> list[dict[str, object]]:
             w.name,
             w.id_number_masked,
             w.card_masked,
-            p.half_days,
+            p.employer_id,
+            schema.enterprises.c.name.label("employer_name"),
+            p.attended_days,
             p.worked_minutes,
+            p.plain_minutes,
+            p.ot_workday_minutes,
+            p.ot_restday_minutes,
+            p.ot_holiday_minutes,
+            p.compensated_minutes,
+            p.pay_kind,
+            p.rate_fen,
+            p.plain_fen,
+            p.extended_fen,
+            p.restday_fen,
+            p.holiday_fen,
+            p.additions_fen,
             p.gross_fen,
             p.deductions_fen,
             p.net_fen,
@@ -79,7 +86,8 @@ def wage_sheet(conn: Connection, batch_id: int) -> list[dict[str, object]]:
             p.confirmation_note,
         )
         .join(schema.workers, w.id == p.worker_id)
-        .where(p.batch_id == batch_id)
+        .outerjoin(schema.enterprises, schema.enterprises.c.id == p.employer_id)
+        .where(p.batch_id == batch_id, *([p.id == line_id] if line_id is not None else []))
         .order_by(p.worker_id)
     )
     return [dict(r._mapping) for r in rows]

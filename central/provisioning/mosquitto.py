@@ -34,7 +34,11 @@ def acl_file(accounts: list[Account]) -> str:
         "# No rule before the first `user` line: anonymous clients may do nothing.",
     ]
     for a in accounts:
-        lines += ["", f"user {a.username}"]
+        lines.append("")
+        if a.site is not None and a.device is not None:
+            # The gate's persistent session (wireproto.topics.gate_client_id), for operators.
+            lines.append(f"# client id {topics.gate_client_id(a.site, a.device)}")
+        lines.append(f"user {a.username}")
         if a.role == "service":
             lines.append(f"topic readwrite {topics.ROOT}/#")
         elif a.site is not None and a.device is not None:

@@ -8,29 +8,32 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import Connection, select
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy import Connection, Table, select
 from sqlalchemy.exc import IntegrityError
 
 from central.clock import now_iso
-from central.errors import Conflict
+from central.errors import Conflict, InvalidInput
+from central.registry import validation
 from central.storage import Database, schema
+from central.storage.lookup import inserted_id
+from central.validation import DbId, LocalDate, ProjectId, ShortText, clean_line
 from central.wages.rules import PayTerms
 from wireproto.messages import WorkerId
 
-Text100 = Annotated[str, Field(max_length=100)]
+Text100 = ShortText
 
 
 class EmploymentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     worker_id: WorkerId
-    project_id: str
-    employer_id: int
+    project_id: ProjectId
+    employer_id: DbId
     team: Text100 | None = None
     trade: Text100 | None = None
-    start_date: date
-    end_date: date | None = None
+    start_date: LocalDate
+    end_date: LocalDate | None = None
     terms: PayTerms
 
     @model_validator(mode="after")
@@ -40,16 +43,48 @@ class EmploymentIn(BaseModel):
         return self
 
 
+class LinkIn(BaseModel):
+    """Employ a person already registered (by anyone), found by their resident ID number.
+
+    One person has one real-name record (一人一档); a new employer links to it and gets its
+    own employment, never the other employers' records (central/auth/scope.py).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id_number: Annotated[str, Field(description="the worker's resident ID number (GB 11643)")]
+    project_id: ProjectId
+    employer_id: DbId
+    team: Text100 | None = None
+    trade: Text100 | None = None
+    start_date: LocalDate
+    end_date: LocalDate | None = None
+    terms: PayTerms
+
+    @field_validator("id_number")
+    @classmethod
+    def _ric(cls, value: str) -> str:
+        try:
+            return validation.resident_id(value)
+        except InvalidInput as exc:
+            raise ValueError(str(exc)) from None
+
+    def employment(self, worker_id: str) -> EmploymentIn:
+        return EmploymentIn(worker_id=worker_id, **self.model_dump(exclude={"id_number"}))
+
+
 class ContractIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     worker_id: WorkerId
-    employer_id: int
-    project_id: str
+    employer_id: DbId
+    project_id: ProjectId
     status: Literal["signed", "terminated"] = "signed"
-    signed_on: date
+    signed_on: LocalDate
     document_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
-    document_text: str | None = Field(None, description="hashed here when no hash is given")
+    document_text: Annotated[str, Field(max_length=200_000)] | None = Field(
+        None, description="hashed here when no hash is given"
+    )
 
     @model_validator(mode="after")
     def _hash(self) -> "ContractIn":
@@ -65,18 +100,33 @@ class TrainingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     worker_id: WorkerId
-    project_id: str | None = None
-    course: Annotated[str, Field(min_length=1, max_length=200)]
-    completed_on: date
+    project_id: ProjectId | None = None
+    course: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(clean_line)]
+    completed_on: LocalDate
     valid_until: date | None = None
 
 
-def _insert(db: Database, table, values: dict[str, object]) -> int:  # type: ignore[no-untyped-def]
+def _insert(db: Database, table: Table, values: dict[str, object]) -> int:
     try:
         with db.begin() as conn:
-            return conn.execute(table.insert().values(**values)).inserted_primary_key[0]
+            return inserted_id(conn.execute(table.insert().values(**values)))
     except IntegrityError:
         raise Conflict("refers to a worker, project or enterprise that does not exist") from None
+
+
+def site_employers(conn: Connection, worker_id: str) -> dict[str, set[int]]:
+    """Each site the worker is employed on → the enterprises answerable for them there: their
+    employers on that site and its general contractor. A face consent or a gate card given to
+    one of these enterprises is what lets that site's gates hold the worker's face or card."""
+    e, p = schema.employments.c, schema.projects.c
+    out: dict[str, set[int]] = {}
+    for site, employer, contractor in conn.execute(
+        select(e.project_id, e.employer_id, p.contractor_id)
+        .join(schema.projects, p.id == e.project_id)
+        .where(e.worker_id == worker_id)
+    ):
+        out.setdefault(site, set()).update((employer, contractor))
+    return out
 
 
 def add_employment(db: Database, data: EmploymentIn) -> dict[str, object]:

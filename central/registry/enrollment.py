@@ -2,15 +2,22 @@
 
 Face data is sensitive personal information (PIPL arts. 28–29; the 2025 face-recognition
 security rules): a worker is enrolled only with their separate, recorded consent (who
-recorded it, when, for what), may withdraw it at any time (their templates are then deleted
-here and, through the site galleries, from every gate at the next sync), and a worker
-without consent checks in by QR code or card instead.
+recorded it, when, for what, for which employer), may withdraw it at any time (their
+templates are then deleted here and, through the site galleries, from every gate at the next
+sync), and a worker without consent checks in by QR code or card instead.
 
 Photos are encoded by ``sitegate-edge template --json`` in a child process (central never
 loads opencv or dlib), so enrollment applies exactly the gate's checks: one face, big and
 sharp enough. The duplicate-identity check compares the new encodings with every other
 worker's templates in the registry (numpy): the same face under another ID is refused,
-naming the other worker, because that is how one person would draw two wages.
+because that is how one person would draw two wages; the refusal names the other worker
+only to a caller who may see them.
+
+Consent is the worker's, given to an employer for its sites (``face_consents.enterprise_id``;
+none: through the deployment's operator, for every employer). A site's gates get the
+worker's face only while a consent covers an employer of theirs on that site, so another
+enterprise employing the same person cannot push the face to its gates on someone else's
+consent; withdrawing one employer's consent removes the face from that employer's sites.
 """
 
 import json
@@ -27,11 +34,16 @@ from sqlalchemy import Connection, func, select
 
 from central.clock import now_iso
 from central.errors import Conflict, InvalidInput, NotFound
+from central.registry.employment import site_employers
+from central.registry.photos import check_photos, encoder_slot
 from central.registry.sealing import Sealer
 from central.storage import Database, schema
+from central.storage.lookup import inserted_id
+from firmware_config.recognition_defaults import DUPLICATE_DISTANCE
 
 FACE_PURPOSE = "face recognition for site attendance (实名制考勤)"
-DUPLICATE_THRESHOLD = 0.5  # firmware_config/recognition_defaults.py: same-person pairs ≤ 0.459
+# The gates' own duplicate rule (one number for both sides; measured in that module).
+DUPLICATE_THRESHOLD = DUPLICATE_DISTANCE
 FILING_THRESHOLD = 100_000  # people whose face data a deployment holds before filing
 TEMPLATE_CONTEXT = "face_template"
 PHOTO_CONTEXT = "enrollment_photo"
@@ -79,36 +91,63 @@ def _worker_exists(conn: Connection, worker_id: str) -> None:
         raise NotFound(f"worker {worker_id}")
 
 
-def active_consent(conn: Connection, worker_id: str) -> dict[str, object] | None:
+def active_consents(conn: Connection, worker_id: str) -> list[dict[str, object]]:
+    """The worker's live consents, newest first (one per employer it was given to)."""
     c = schema.face_consents.c
-    row = conn.execute(
+    rows = conn.execute(
         select(schema.face_consents)
         .where(c.worker_id == worker_id, c.withdrawn_at.is_(None))
         .order_by(c.id.desc())
-    ).first()
-    return dict(row._mapping) if row else None
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def active_consent(conn: Connection, worker_id: str) -> dict[str, object] | None:
+    """The newest live consent of the worker, whoever it was given to."""
+    found = active_consents(conn, worker_id)
+    return found[0] if found else None
+
+
+def consent_covers(conn: Connection, worker_id: str, employers: set[int] | None) -> bool:
+    """Whether a live consent covers one of ``employers`` (None: any consent will do).
+
+    A consent given to an employer covers that employer's sites; one recorded without an
+    employer (through the deployment's operator) covers every employer of the worker.
+    """
+    for consent in active_consents(conn, worker_id):
+        if employers is None or consent["enterprise_id"] is None:
+            return True
+        if consent["enterprise_id"] in employers:
+            return True
+    return False
 
 
 def record_consent(
-    db: Database, worker_id: str, method: str, recorded_by: str
+    db: Database,
+    worker_id: str,
+    method: str,
+    recorded_by: str,
+    *,
+    enterprise_id: int | None = None,
 ) -> dict[str, object]:
-    """The worker's separate consent to face recognition, as given (e.g. "signed form 2025-06")."""
+    """The worker's separate consent to face recognition, as given (e.g. "signed form 2025-06"),
+    to one employer (``enterprise_id``) for its sites, or to every employer when None."""
     if not method.strip():
         raise InvalidInput("say how consent was given (signed form, app, …)")
     with db.begin() as conn:
         _worker_exists(conn, worker_id)
-        if active_consent(conn, worker_id):
-            raise Conflict(f"worker {worker_id} already has an active consent")
+        given = [c["enterprise_id"] for c in active_consents(conn, worker_id)]
+        if enterprise_id in given:
+            raise Conflict(f"worker {worker_id} already has an active consent for this employer")
         values = {
             "worker_id": worker_id,
             "purpose": FACE_PURPOSE,
             "method": method.strip()[:100],
             "granted_at": now_iso(),
             "recorded_by": recorded_by,
+            "enterprise_id": enterprise_id,
         }
-        new_id = conn.execute(schema.face_consents.insert().values(**values)).inserted_primary_key[
-            0
-        ]
+        new_id = inserted_id(conn.execute(schema.face_consents.insert().values(**values)))
     return {"id": new_id, **values}
 
 
@@ -117,23 +156,44 @@ def employed_sites(conn: Connection, worker_id: str) -> list[str]:
     return sorted(set(conn.execute(select(e.project_id).where(e.worker_id == worker_id)).scalars()))
 
 
+def covered_sites(conn: Connection, worker_id: str) -> list[str]:
+    """Sites whose gates may hold the worker's face: where a live consent was given to an
+    employer of theirs on that site or to the site's general contractor (who runs its gates
+    and keeps its real-name records), or covers every employer."""
+    employers = site_employers(conn, worker_id)
+    return sorted(s for s, ids in employers.items() if consent_covers(conn, worker_id, ids))
+
+
 def withdraw_consent(
-    db: Database, worker_id: str, by: str, galleries: SiteGalleries, changed: SiteChanged
+    db: Database,
+    worker_id: str,
+    by: str,
+    galleries: SiteGalleries,
+    changed: SiteChanged,
+    *,
+    enterprise_id: int | None = None,
 ) -> dict[str, object]:
-    """Withdraw consent: templates deleted here and removed from every site's gallery."""
+    """Withdraw consent: every consent of the worker, or (``enterprise_id``) the one given to
+    that employer. The worker leaves the galleries of the sites no consent covers any more;
+    with no consent left their templates are deleted here too."""
     with db.begin() as conn:
-        consent = active_consent(conn, worker_id)
-        if consent is None:
+        live = active_consents(conn, worker_id)
+        if enterprise_id is not None:
+            live = [c for c in live if c["enterprise_id"] == enterprise_id]
+        if not live:
             raise NotFound(f"no active consent for worker {worker_id}")
         c = schema.face_consents
         conn.execute(
             c.update()
-            .where(c.c.id == consent["id"])
+            .where(c.c.id.in_([x["id"] for x in live]))
             .values(withdrawn_at=now_iso(), withdrawn_by=by)
         )
-        t = schema.face_templates
-        deleted = conn.execute(t.delete().where(t.c.worker_id == worker_id)).rowcount
-        sites = employed_sites(conn, worker_id)
+        deleted = 0
+        if not active_consents(conn, worker_id):
+            t = schema.face_templates
+            deleted = conn.execute(t.delete().where(t.c.worker_id == worker_id)).rowcount
+        keep = set(covered_sites(conn, worker_id))
+        sites = [s for s in employed_sites(conn, worker_id) if s not in keep]
     removed = {}
     for site in sites:
         version = galleries.remove_worker(site, worker_id)
@@ -144,16 +204,22 @@ def withdraw_consent(
 
 
 def encode_photos(photos: Sequence[Path]) -> list[list[float]]:
-    """Run the gate's encoder on the photos; all must pass, or PhotoRejected says which failed."""
+    """Run the gate's encoder on the photos; all must pass, or PhotoRejected says which failed.
+
+    Pixel limits are checked from the headers first, and at most two encodings run at once
+    (central/registry/photos.py).
+    """
+    check_photos(photos)
     exe = shutil.which("sitegate-edge", path=str(Path(sys.executable).parent)) or "sitegate-edge"
     try:
-        proc = subprocess.run(
-            [exe, "template", "--json", *map(str, photos)],
-            capture_output=True,
-            text=True,
-            timeout=ENCODER_TIMEOUT_S,
-            check=False,
-        )
+        with encoder_slot():
+            proc = subprocess.run(
+                [exe, "template", "--json", *map(str, photos)],
+                capture_output=True,
+                text=True,
+                timeout=ENCODER_TIMEOUT_S,
+                check=False,
+            )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise RuntimeError(f"the face encoder could not run: {exc}") from None
     if proc.returncode not in (0, 1):
@@ -197,13 +263,20 @@ def enroll(
     changed: SiteChanged,
     keep_photos: bool = False,
     threshold: float = DUPLICATE_THRESHOLD,
+    consent_of: set[int] | None = None,
+    may_name: Callable[[str], bool] = lambda _worker: False,
 ) -> Enrolled:
-    """Consent → quality → duplicate check → sealed templates → every employing site's gallery."""
+    """Consent → quality → duplicate check → sealed templates → every covered site's gallery.
+
+    ``consent_of``: the employers one of whose consents must be live for this caller to enroll
+    (None: any consent). A duplicate face is refused; the refusal names the other worker only
+    when ``may_name`` says the caller may see them.
+    """
     if not photos:
         raise InvalidInput("no photos")
     with db.engine.connect() as conn:
         _worker_exists(conn, worker_id)
-        if active_consent(conn, worker_id) is None:
+        if not consent_covers(conn, worker_id, consent_of):
             raise NoConsent(
                 f"worker {worker_id} has not consented to face recognition: record the "
                 "consent first, or let them check in by QR code or card"
@@ -213,9 +286,10 @@ def enroll(
         nearest = nearest_other(conn, sealer, worker_id, encodings)
         if nearest and nearest[1] <= threshold:
             other, distance = nearest
-            raise DuplicateFace(
-                f"this face is already registered as worker {other} (distance {distance:.3f})"
+            whom = (
+                f"worker {other} (distance {distance:.3f})" if may_name(other) else "another worker"
             )
+            raise DuplicateFace(f"this face is already registered as {whom}")
         stamp = now_iso()
         rows = []
         for photo, encoding in zip(photos, encodings, strict=True):
@@ -232,7 +306,7 @@ def enroll(
             )
         conn.execute(schema.face_templates.insert(), rows)
         templates = worker_templates(conn, sealer, worker_id)
-        sites = employed_sites(conn, worker_id)
+        sites = covered_sites(conn, worker_id)
     versions = {}
     for site in sites:
         versions[site] = galleries.put_worker(site, worker_id, templates[-MAX_AT_GATE:])
@@ -259,9 +333,10 @@ def publish_to_site(
     galleries: SiteGalleries,
     changed: SiteChanged,
 ) -> int | None:
-    """A worker employed at another site after enrollment: their templates go to its gates."""
+    """A worker employed at another site after enrollment: their templates go to its gates,
+    if a consent covers an employer of theirs on that site (never on another's consent)."""
     with db.engine.connect() as conn:
-        if active_consent(conn, worker_id) is None:
+        if site not in covered_sites(conn, worker_id):
             return None
         templates = worker_templates(conn, sealer, worker_id)
     if not templates:
@@ -269,6 +344,22 @@ def publish_to_site(
     version = galleries.put_worker(site, worker_id, templates[-MAX_AT_GATE:])
     changed(site)
     return version
+
+
+def publish_covered(
+    db: Database, sealer: Sealer, worker_id: str, galleries: SiteGalleries, changed: SiteChanged
+) -> dict[str, int]:
+    """After a new consent: the enrolled worker's templates go to every site it now covers."""
+    with db.engine.connect() as conn:
+        sites = covered_sites(conn, worker_id)
+        templates = worker_templates(conn, sealer, worker_id)
+    versions: dict[str, int] = {}
+    if not templates:
+        return versions
+    for site in sites:
+        versions[site] = galleries.put_worker(site, worker_id, templates[-MAX_AT_GATE:])
+        changed(site)
+    return versions
 
 
 def face_data_stats(conn: Connection) -> dict[str, object]:

@@ -11,11 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
+from central import audit
 from central.clock import now_iso
 from central.errors import Conflict, NotFound
 from central.registry import validation
 from central.registry.sealing import Sealer
 from central.storage import Database, schema
+from central.validation import Name, ShortText
 from wireproto.messages import WorkerId
 
 ID_CONTEXT, CARD_CONTEXT = "id_number", "card_number"
@@ -25,11 +27,15 @@ class WorkerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: WorkerId
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    id_number: Annotated[str, Field(description="resident ID number, checked (GB 11643)")]
+    name: Name
+    id_number: Annotated[
+        str, Field(max_length=40, description="resident ID number, checked (GB 11643)")
+    ]
     phone: Annotated[str, Field(pattern=r"^\+?[0-9 -]{6,20}$")] | None = None
-    card_number: str | None = Field(None, description="payroll card, Luhn-checked")
-    bank: Annotated[str, Field(max_length=100)] | None = None
+    card_number: Annotated[str, Field(max_length=40)] | None = Field(
+        None, description="payroll card, Luhn-checked"
+    )
+    bank: ShortText | None = None
 
     @field_validator("id_number")
     @classmethod
@@ -45,8 +51,26 @@ class WorkerIn(BaseModel):
 PUBLIC_COLUMNS = ("id", "name", "id_number_masked", "phone", "card_masked", "bank", "card_valid")
 
 
-def create_worker(db: Database, sealer: Sealer, data: WorkerIn) -> dict[str, object]:
-    """Register a worker; the same ID number twice is refused (one person, one wage account)."""
+class DuplicateIdNumber(Conflict):
+    """The ID number is registered already: one person, one record (一人一档)."""
+
+
+def by_id_number(conn: Connection, sealer: Sealer, id_number: str) -> str | None:
+    """The worker id registered under this ID number, if any (through its keyed hash)."""
+    w = schema.workers.c
+    wanted = sealer.lookup_hash(validation.resident_id(id_number), ID_CONTEXT)
+    return conn.execute(select(w.id).where(w.id_number_hash == wanted)).scalar_one_or_none()
+
+
+def create_worker(
+    db: Database, sealer: Sealer, data: WorkerIn, *, disclose: bool = False
+) -> dict[str, object]:
+    """Register a worker; the same ID number twice is refused (one person, one wage account).
+
+    The refusal names the existing record only when ``disclose`` (the caller may see every
+    worker): anyone else learns that the person is registered, which they must know to link
+    them (POST /api/v1/employments/by-id-number), and nothing of the record.
+    """
     values: dict[str, object] = {
         "id": data.id,
         "name": data.name,
@@ -64,11 +88,22 @@ def create_worker(db: Database, sealer: Sealer, data: WorkerIn) -> dict[str, obj
             "card_hash": sealer.lookup_hash(data.card_number, CARD_CONTEXT),
             "card_masked": validation.mask(data.card_number, 4, 4),
         }
+    with db.begin() as conn:
+        existing = by_id_number(conn, sealer, data.id_number)
+        if existing is not None:
+            named = f" (worker {existing})" if disclose else ""
+            raise DuplicateIdNumber(
+                f"this ID number is already registered{named}: one person has one record; "
+                "employ them through POST /api/v1/employments/by-id-number"
+            )
+        taken = conn.execute(select(schema.workers.c.id).where(schema.workers.c.id == data.id))
+        if taken.first() is not None:
+            raise Conflict(f"worker id {data.id} is taken: choose another")
     try:
         with db.begin() as conn:
             conn.execute(schema.workers.insert().values(**values))
-    except IntegrityError:
-        raise Conflict(f"worker {data.id} or this ID number is already registered") from None
+    except IntegrityError:  # a concurrent registration of the same id or number
+        raise Conflict("this worker id or ID number was registered just now") from None
     return {k: values.get(k) for k in PUBLIC_COLUMNS}
 
 
@@ -119,3 +154,28 @@ def reveal(conn: Connection, sealer: Sealer, worker_ids: list[str]) -> dict[str,
             "bank": r.bank or "",
         }
     return out
+
+
+def reveal_audited(
+    db: Database, sealer: Sealer, actor: audit.Actor, worker_ids: list[str]
+) -> dict[str, dict[str, str]]:
+    """Whole numbers for a screen, each reveal written to the audit log first (``worker.reveal``,
+    with the masked number only). The caller has checked who may see which worker
+    (central/auth/scope.py ``revealable``)."""
+    if not worker_ids:
+        return {}
+    w = schema.workers.c
+    with db.begin() as conn:
+        masked = dict(
+            conn.execute(select(w.id, w.id_number_masked).where(w.id.in_(worker_ids))).all()
+        )
+        for worker_id in sorted(masked):
+            audit.record(
+                conn,
+                actor,
+                "worker.reveal",
+                target_kind="worker",
+                target_id=worker_id,
+                detail={"id_number_masked": masked[worker_id]},
+            )
+        return reveal(conn, sealer, sorted(masked))

@@ -2,14 +2,27 @@
 
 import json
 import logging
+import os
+import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, Table, bindparam, create_engine, event, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.exc import (
     DBAPIError,
     DisconnectionError,
@@ -20,6 +33,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from central.storage import schema
 from central.storage.bulk import insert_rows
+from central.storage.dead_letter_store import DeadLetterCount, add_dead_letter_counts
+from central.storage.text import clean_text
+
+if TYPE_CHECKING:
+    from central.registry.sealing import Sealer
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +51,36 @@ def database_url(db: str) -> str:
     return f"sqlite:///{Path(db).expanduser().resolve()}"
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+def _private_sqlite_file(url: str) -> None:
+    """Create central's SQLite file 0600 before SQLite does, and tighten an existing one.
+
+    The file holds sealed secrets and personal data; SQLite gives its ``-wal`` and ``-shm``
+    files the database file's permissions, so owner-only here is owner-only for all three.
+    """
+    path = url.removeprefix("sqlite:///")
+    if not url.startswith("sqlite:///") or path in ("", ":memory:"):
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # a directory we cannot write: SQLite reports the real problem
+    for name in (path, f"{path}-wal", f"{path}-shm", f"{path}-journal"):
+        try:
+            if os.stat(name).st_mode & 0o077:
+                os.chmod(name, 0o600)
+        except OSError:
+            continue
+
+
+def device_secret_context(site: str, device: str) -> str:
+    """Binds a sealed device secret to its device, so a row's secret cannot be moved."""
+    return f"device_secret:{site}/{device}"
+
+
+def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
     # WAL lets the API read while ingest writes; synchronous=FULL makes a commit survive
     # power loss, which is what an ack promises the gate.
     cur = dbapi_conn.cursor()
@@ -42,6 +89,15 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """Why a verified event is kept as evidence but not projected (not counted)."""
+
+    reason: str  # implausible_time | unknown_worker
+    detail: str
+    worker_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +112,7 @@ class StoredEvent:
     created_at: str
     payload: str
     projection: tuple[Table, dict[str, object]] | None = None  # see central.ingest.projections
+    held: Hold | None = None  # set: a held_events row instead of the projection
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +150,6 @@ TRANSIENT = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 REFUSED = (DBAPIError, UnicodeError)
 
 
-def clean_text(value: str, limit: int) -> str:
-    """Text every engine accepts: PostgreSQL refuses NUL, no driver encodes a lone surrogate."""
-    value = value.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
-    return value[:limit]
-
-
 def dead_letter_row(d: "DeadLetter", received_at: str) -> dict[str, object]:
     return {
         "received_at": received_at,
@@ -120,7 +171,9 @@ class Database:
     """Owns the engine; every write is one transaction, committed before anything is acked."""
 
     def __init__(self, db: str, *, echo: bool = False) -> None:
+        self.source = db
         self.url = database_url(db)
+        _private_sqlite_file(self.url)
         # A bounded connect: /healthz must answer "database down", not hang with the server.
         connect_args = {"connect_timeout": 5} if self.url.startswith("postgresql") else {}
         self.engine: Engine = create_engine(
@@ -140,7 +193,14 @@ class Database:
         """Bring the schema to the newest migration (also run at every start)."""
         from central.storage.migrate import upgrade
 
-        upgrade(self.engine)
+        upgrade(self.engine, sealer=lambda: self.sealer)
+
+    @property
+    def sealer(self) -> "Sealer":
+        """The data-key sealer of this database (its key file; see registry/sealing.py)."""
+        from central.registry.sealing import sealer_for  # crypto only, no service logic
+
+        return sealer_for(self.source)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -160,6 +220,7 @@ class Database:
         dead: Iterable[DeadLetter],
         received_at: datetime,
         statuses: Iterable[DeviceStatus] = (),
+        dead_counts: Iterable[DeadLetterCount] = (),
     ) -> list[StoreResult]:
         """Insert a batch idempotently in one transaction; report which ids were new.
 
@@ -182,6 +243,7 @@ class Database:
                     conn.execute(schema.dead_letters.insert(), dead_rows)
                 if status_rows:
                     conn.execute(self._status_update, status_rows)
+                add_dead_letter_counts(conn, list(dead_counts))
         except TRANSIENT as exc:
             raise StorageUnavailable(f"{type(exc).__name__}: {exc}"[:300]) from exc
         except REFUSED as exc:
@@ -211,7 +273,22 @@ class Database:
         )
         projected: dict[Table, list[dict[str, object]]] = defaultdict(list)
         for s in stored:
-            if s.projection is not None and s.event_id in inserted:
+            if s.event_id not in inserted:
+                continue
+            if s.held is not None:
+                projected[schema.held_events].append(
+                    {
+                        "event_id": s.event_id,
+                        "site": s.site,
+                        "device": s.device,
+                        "kind": s.kind,
+                        "worker_id": s.held.worker_id,
+                        "reason": s.held.reason,
+                        "detail": clean_text(s.held.detail, 256),
+                        "received_at": now,
+                    }
+                )
+            elif s.projection is not None:
                 table, row = s.projection
                 projected[table].append({**row, "event_id": s.event_id, "received_at": now})
         for table, table_rows in projected.items():
@@ -227,23 +304,30 @@ class Database:
             c = schema.events.c.event_id
             return set(conn.execute(select(c).where(c.in_(wanted))).scalars())
 
+    def count_rows(self, table: Table) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
     def add_device(self, site: str, device: str, secret_hex: str) -> None:
+        """Provision a device; its secret is stored sealed under the data key, never clear."""
+        sealed = self.sealer.seal(bytes.fromhex(secret_hex), device_secret_context(site, device))
         with self.engine.begin() as conn:
             conn.execute(
                 schema.devices.insert().values(
                     site=site,
                     device=device,
-                    secret_hex=secret_hex,
+                    secret_sealed=sealed,
                     created_at=datetime.now(UTC).isoformat(),
                 )
             )
 
-    def device_secrets(self) -> dict[tuple[str, str], bytes]:
+    def sealed_device_secrets(self) -> dict[tuple[str, str], bytes]:
+        """Every device's sealed secret; :class:`central.ingest.devices.DeviceDirectory` opens
+        them once per reload, so the clear secrets live only in central's memory."""
+        d = schema.devices.c
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(schema.devices.c.site, schema.devices.c.device, schema.devices.c.secret_hex)
-            )
-            return {(r.site, r.device): bytes.fromhex(r.secret_hex) for r in rows}
+            rows = conn.execute(select(d.site, d.device, d.secret_sealed))
+            return {(r.site, r.device): bytes(r.secret_sealed) for r in rows}
 
     def list_devices(self) -> list[dict[str, object]]:
         cols = schema.devices.c

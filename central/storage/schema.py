@@ -26,7 +26,9 @@ devices = Table(
     metadata,
     Column("site", String(64), primary_key=True),
     Column("device", String(64), primary_key=True),
-    Column("secret_hex", String(128), nullable=False),
+    # The device's HMAC secret, sealed with the data key (central/ingest/devices.py): a copy
+    # of the database alone cannot forge a gate's events or read its face gallery.
+    Column("secret_sealed", LargeBinary, nullable=False),
     Column("created_at", String(40), nullable=False),
     Column("status", Text, nullable=True),  # last signed status body, JSON
     Column("status_at", String(40), nullable=True),
@@ -76,11 +78,49 @@ dead_letters = Table(
     Column("payload", LargeBinary, nullable=False),  # capped at DEAD_LETTER_PAYLOAD_CAP
     Column("payload_size", Integer, nullable=False),
     Index("ix_dead_letters_reason", "reason"),
+    Index("ix_dead_letters_received", "received_at"),  # retention prunes by age
 )
 
 DEAD_LETTER_PAYLOAD_CAP = 16 * 1024
 
-# --- Wages (issue 7): real-name registry, attendance days, payroll, warnings, users --------
+# Every dead letter counted per sender, reason and UTC hour; only the first few of each key
+# and hour also get a dead_letters row, so a flood from one device costs one row update per
+# batch, not one row per message (central/ingest/dead_letters.py). ``site``/``device`` are
+# the topic's when that device is provisioned, "-" otherwise (ids never are "-").
+dead_letter_counts = Table(
+    "dead_letter_counts",
+    metadata,
+    Column("site", String(64), primary_key=True),
+    Column("device", String(64), primary_key=True),
+    Column("reason", String(64), primary_key=True),
+    Column("hour", String(13), primary_key=True),  # YYYY-MM-DDTHH, UTC
+    Column("count", BigInteger, nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("first_seen", String(40), nullable=False),
+    Column("last_seen", String(40), nullable=False),
+    Column("sample_topic", String(256), nullable=True),
+    Column("sample", LargeBinary, nullable=True),  # the hour's first payload, capped
+    Index("ix_dead_letter_counts_hour", "hour"),
+)
+
+# Verified events kept as evidence (in ``events``) but not counted as attendance: no
+# attendance row is written for them. A clerk lists them with their reason
+# (GET /api/v1/held-events); docs/protocol.md section 10 and docs/wages.md say when.
+held_events = Table(
+    "held_events",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("site", String(64), nullable=False),
+    Column("device", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("worker_id", String(64), nullable=True),
+    Column("reason", String(64), nullable=False),  # implausible_time | unknown_worker
+    Column("detail", String(256), nullable=True),
+    Column("received_at", String(40), nullable=False),
+    Index("ix_held_events_site", "site", "received_at"),
+)
+
+# --- Wages: real-name registry, attendance days, payroll, warnings, users -----------------
 # Money is integer fen; dates are the site's local YYYY-MM-DD; timestamps are ISO 8601 with
 # their offset. ID and card numbers are sealed (AES-GCM) with a keyed hash for lookups and a
 # masked form for display: see central/registry/sealing.py.
@@ -104,6 +144,26 @@ projects = Table(
     Column("timezone", String(64), nullable=False),
     Column("pay_due_day", Integer, nullable=False),  # day of the following month
     Column("created_at", String(40), nullable=False),
+    # GB/T 2260 division (province/city/county, six digits): decides which supervisors see it.
+    # NULL only on projects registered before jurisdictions existed: no supervisor sees those.
+    Column("division_code", String(6), nullable=True),
+    Column("status", String(20), nullable=False, server_default="under_construction"),
+    Index("ix_projects_division", "division_code"),
+    # The province's hourly minimum wage; a line paying less per hour raises a warning.
+    Column("min_hourly_wage_fen", Integer, nullable=True),
+)
+
+# Enterprises registered on a project besides its general contractor (projects.contractor_id):
+# subcontractors (分包) and labour subcontractors (劳务分包). See docs/tenancy.md.
+project_enterprises = Table(
+    "project_enterprises",
+    metadata,
+    Column("project_id", String(64), ForeignKey("projects.id"), primary_key=True),
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), primary_key=True),
+    Column("role", String(24), nullable=False),  # subcontractor | labour_subcontractor
+    Column("registered_at", String(40), nullable=False),
+    Column("registered_by", String(64), nullable=False),
+    Index("ix_project_enterprises_enterprise", "enterprise_id"),
 )
 
 project_calendar = Table(
@@ -186,6 +246,9 @@ face_consents = Table(
     Column("recorded_by", String(64), nullable=False),
     Column("withdrawn_at", String(40), nullable=True),
     Column("withdrawn_by", String(64), nullable=True),
+    # The employer the worker gave it to: it covers that employer's sites only. NULL: given
+    # through the deployment's operator (admin), covering every employer of the worker.
+    Column("enterprise_id", Integer, nullable=True),
     Index("ix_face_consents_worker", "worker_id"),
 )
 
@@ -213,6 +276,10 @@ attendance_days = Table(
     Column("flags", String(200), nullable=False),  # comma-separated, "" when clean
     Column("status", String(16), nullable=False),  # complete | missing_punch | corrected
     Column("computed_at", String(40), nullable=False),
+    # JSON [[in, out], ...] of the paid intervals (ISO, site time) of a day whose work ran
+    # past midnight (NULL: every minute on local_date): the premium of each minute follows
+    # the calendar date it fell on, so payroll needs when, not only how long.
+    Column("intervals", Text, nullable=True),
     Index("ix_attendance_days_worker", "worker_id", "local_date"),
 )
 
@@ -243,6 +310,11 @@ wage_adjustments = Table(
     Column("reason", String(500), nullable=False),
     Column("by_user", String(64), nullable=False),
     Column("at", String(40), nullable=False),
+    # A wrong adjustment is reversed, never deleted: who, when and why stay beside it, and
+    # payroll compute leaves reversed rows out.
+    Column("reversed_by", String(64), nullable=True),
+    Column("reversed_at", String(40), nullable=True),
+    Column("reversal_reason", String(500), nullable=True),
     Index("ix_wage_adjustments_month", "project_id", "month"),
 )
 
@@ -273,11 +345,11 @@ payroll_lines = Table(
     Column("batch_id", Integer, ForeignKey("payroll_batches.id"), nullable=False),
     Column("worker_id", String(64), ForeignKey("workers.id"), nullable=False),
     Column("employer_id", Integer, nullable=False),
-    Column("half_days", Integer, nullable=False),  # days worked × 2 (half days count 1)
-    Column("worked_minutes", Integer, nullable=False),
-    Column("ot_workday_minutes", Integer, nullable=False),
-    Column("ot_restday_minutes", Integer, nullable=False),
-    Column("ot_holiday_minutes", Integer, nullable=False),
+    Column("attended_days", Integer, nullable=False),  # dates with paid minutes
+    Column("worked_minutes", Integer, nullable=False),  # = the sum of the four splits below
+    Column("ot_workday_minutes", Integer, nullable=False),  # extended time, ×1.5
+    Column("ot_restday_minutes", Integer, nullable=False),  # ×2
+    Column("ot_holiday_minutes", Integer, nullable=False),  # ×3
     Column("gross_fen", BigInteger, nullable=False),
     Column("deductions_fen", BigInteger, nullable=False),
     Column("net_fen", BigInteger, nullable=False),
@@ -289,8 +361,73 @@ payroll_lines = Table(
     Column("confirmation", String(16), nullable=False),  # none | confirmed | disputed
     Column("confirmation_at", String(40), nullable=True),
     Column("confirmation_note", String(500), nullable=True),
+    Column("pay_kind", String(8), nullable=True),  # daily | hourly (of the last paid day)
+    Column("rate_fen", BigInteger, nullable=True),
+    Column("plain_minutes", Integer, nullable=False, server_default="0"),
+    # rest-day minutes paid plain because compensatory rest (调休) was recorded for them
+    Column("compensated_minutes", Integer, nullable=False, server_default="0"),
+    Column("plain_fen", BigInteger, nullable=False, server_default="0"),
+    Column("extended_fen", BigInteger, nullable=False, server_default="0"),
+    Column("restday_fen", BigInteger, nullable=False, server_default="0"),
+    Column("holiday_fen", BigInteger, nullable=False, server_default="0"),
+    Column("additions_fen", BigInteger, nullable=False, server_default="0"),  # piece rate
     Index("ux_payroll_lines_batch_worker", "batch_id", "worker_id", unique=True),
     Index("ix_payroll_lines_worker", "worker_id"),
+)
+
+# One row per attendance day of a line: what the day paid and why (unpaid days say why).
+payroll_line_days = Table(
+    "payroll_line_days",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("line_id", Integer, ForeignKey("payroll_lines.id"), nullable=False),
+    Column("local_date", String(10), nullable=False),  # the date the shift started
+    Column("day_kind", String(16), nullable=False),  # workday | restday | holiday
+    Column("first_in", String(40), nullable=True),
+    Column("last_out", String(40), nullable=True),
+    Column("plain_minutes", Integer, nullable=False),
+    Column("extended_minutes", Integer, nullable=False),
+    Column("restday_minutes", Integer, nullable=False),
+    Column("holiday_minutes", Integer, nullable=False),
+    Column("compensated_minutes", Integer, nullable=False),
+    Column("money_fen", BigInteger, nullable=False),
+    Column("flags", String(200), nullable=False),
+    Column("note", String(300), nullable=True),
+    Index("ix_payroll_line_days_line", "line_id", "local_date"),
+)
+
+# Compensatory rest (调休) for work on a rest day: recorded by the employer, counted only
+# once the worker confirms; the rest day's minutes are then paid plain instead of ×2.
+compensatory_rest = Table(
+    "compensatory_rest",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("worker_id", String(64), ForeignKey("workers.id"), nullable=False),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False),
+    Column("employer_id", Integer, nullable=False),
+    Column("worked_date", String(10), nullable=False),
+    Column("rest_date", String(10), nullable=False),
+    Column("note", String(500), nullable=True),
+    Column("state", String(12), nullable=False),  # proposed | confirmed
+    Column("recorded_by", String(64), nullable=False),
+    Column("recorded_at", String(40), nullable=False),
+    Column("confirmed_at", String(40), nullable=True),
+    Index("ux_compensatory_rest_worked", "worker_id", "employer_id", "worked_date", unique=True),
+)
+
+# Payroll card replacements: who, why, masked numbers only (the card itself is sealed).
+card_changes = Table(
+    "card_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("worker_id", String(64), ForeignKey("workers.id"), nullable=False),
+    Column("old_card_masked", String(32), nullable=True),
+    Column("new_card_masked", String(32), nullable=False),
+    Column("bank", String(100), nullable=True),
+    Column("reason", String(500), nullable=False),
+    Column("by_user", String(64), nullable=False),
+    Column("at", String(40), nullable=False),
+    Index("ix_card_changes_worker", "worker_id", "id"),
 )
 
 payroll_log = Table(
@@ -328,6 +465,7 @@ wage_warnings = Table(
     Column("kind", String(40), nullable=False),
     Column("severity", String(8), nullable=False),  # high | medium | low
     Column("project_id", String(64), nullable=True),
+    Column("worker_id", String(64), nullable=True),  # the worker it is about, if one
     Column("subject", String(200), nullable=False),
     Column("evidence", Text, nullable=False),  # JSON
     Column("state", String(10), nullable=False),  # open | handled
@@ -349,6 +487,10 @@ users = Table(
     Column("project_id", String(64), nullable=True),
     Column("worker_id", String(64), nullable=True),
     Column("created_at", String(40), nullable=False),
+    Column("division_code", String(6), nullable=True),  # a supervisor's jurisdiction
+    Index("ux_users_worker", "worker_id", unique=True),  # one account per worker
+    Column("disabled", Integer, nullable=False, server_default="0"),  # 1: no login, no token
+    Column("must_change_password", Integer, nullable=False, server_default="0"),  # after a reset
 )
 
 api_tokens = Table(
@@ -357,11 +499,15 @@ api_tokens = Table(
     Column("token_sha256", String(64), primary_key=True),  # the token itself is never stored
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("expires_utc_us", BigInteger, nullable=False),
+    Column("created_utc_us", BigInteger, nullable=True),
+    Column("last_used_utc_us", BigInteger, nullable=True),  # for the idle timeout (coarse)
+    Index("ix_api_tokens_user", "user_id"),
 )
 
 WAGE_TABLES = (
     enterprises,
     projects,
+    project_enterprises,
     project_calendar,
     workers,
     employments,
@@ -381,7 +527,7 @@ WAGE_TABLES = (
     api_tokens,
 )
 
-# --- Dust (issue 4): window means and alarms from the gates' dust monitors ----------------
+# --- Dust: window means and alarms from the gates' dust monitors --------------------------
 # Concentrations in µg/m³ as the gate averaged them; window times as the gate stamped them
 # (site time with offset) plus UTC microseconds for range queries.
 
@@ -428,7 +574,7 @@ dust_alarms = Table(
     Index("ix_dust_alarms_site_at", "site", "at_utc_us"),
 )
 
-# --- Device identity, remote config and gallery sync (issue 5) ------------------------------
+# --- Device identity, remote config and gallery sync --------------------------------------
 
 mqtt_accounts = Table(
     "mqtt_accounts",
@@ -484,6 +630,27 @@ site_gallery = Table(
     Index("ix_site_gallery_site_version", "site", "version"),
 )
 
+# ID and NFC cards that open the gates for a worker (not the bank card in workers.card_*).
+# The number is sealed (central/registry/sealing.py) because each gate needs its own keyed
+# hash of it (wireproto/cards.py); number_hash, under central's lookup key, makes a card
+# belong to one worker at most. A removed card is deleted; the audit log keeps who and when.
+worker_cards = Table(
+    "worker_cards",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("worker_id", String(64), ForeignKey("workers.id"), nullable=False),
+    Column("kind", String(8), nullable=False),  # id_card | nfc
+    Column("number_sealed", LargeBinary, nullable=False),
+    Column("number_hash", String(64), nullable=False, unique=True),
+    Column("masked", String(64), nullable=False),
+    # the employer that registered it: its cards open the sites where it employs the worker or
+    # is the general contractor, like a face consent given to it; NULL (the admin): every site
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), nullable=True),
+    Column("added_by", String(64), nullable=False),
+    Column("added_at", String(40), nullable=False),
+    Index("ix_worker_cards_worker", "worker_id"),
+)
+
 SYNC_TABLES = (mqtt_accounts, device_configs, device_sync, gallery_versions, site_gallery)
 
 # Append-only record of who did what: logins, whole-number reveals, account and scope changes,
@@ -506,4 +673,19 @@ audit_log = Table(
     Index("ix_audit_log_at", "at_utc_us"),
     Index("ix_audit_log_actor", "actor", "at_utc_us"),
     Index("ix_audit_log_target", "target_kind", "target_id"),
+)
+
+# Every password check (login, password change), so the throttle in central/auth/throttle.py
+# sees the same counts from every central instance. Rows older than a day are deleted.
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at_utc_us", BigInteger, nullable=False),
+    # SHA-256 of the username as typed: a password typed into the name field is never kept
+    Column("username_sha256", String(64), nullable=False),
+    Column("client", String(64), nullable=True),  # client address from the ASGI scope
+    Column("outcome", String(12), nullable=False),  # pending | ok | failed | throttled
+    Index("ix_login_attempts_username", "username_sha256", "id"),
+    Index("ix_login_attempts_client", "client", "at_utc_us"),
 )

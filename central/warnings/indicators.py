@@ -12,7 +12,10 @@ from sqlalchemy import Connection, and_, distinct, func, literal_column, select
 
 from central.attendance.periods import due_date, month_of
 from central.attendance.refresh import refresh_month
+from central.errors import InvalidInput
 from central.storage import Database, schema
+from central.validation import not_future
+from central.warnings.late_attendance import flag_changes
 from central.warnings.store import raise_warning
 
 UNPAID = ("draft", "approved", "submitted", "partially_paid")
@@ -77,6 +80,7 @@ def _line_problems(conn: Connection) -> int:
                 kind="bank_failed",
                 severity="high",
                 project_id=r.project_id,
+                worker_id=r.worker_id,
                 subject=f"payment to {r.worker_id} for {r.month} failed at the bank, not retried",
                 evidence=evidence,
             )
@@ -87,6 +91,7 @@ def _line_problems(conn: Connection) -> int:
                 kind="underpaid",
                 severity="high",
                 project_id=r.project_id,
+                worker_id=r.worker_id,
                 subject=f"{r.worker_id} paid {r.paid_fen} of {r.net_fen} fen for {r.month}",
                 evidence={**evidence, "short_fen": r.net_fen - r.paid_fen},
             )
@@ -105,7 +110,8 @@ def _attendance_without_line(conn: Connection) -> int:
                 d.project_id == batch.project_id,
                 d.local_date >= first,
                 d.local_date <= last,
-                d.worked_minutes > 0,
+                # flagged days count too: a worker who came to the gate never disappears
+                (d.worked_minutes > 0) | (d.flags != ""),
             )
             .group_by(d.worker_id)
         ).all()
@@ -119,6 +125,7 @@ def _attendance_without_line(conn: Connection) -> int:
                 kind="attendance_without_pay_line",
                 severity="high",
                 project_id=batch.project_id,
+                worker_id=worker_id,
                 subject=f"{worker_id} worked {days} day(s) in {batch.month} but has no pay line",
                 evidence={"batch_id": batch.id, "days": days, "worked_minutes": minutes},
             )
@@ -154,6 +161,7 @@ def _site_access(conn: Connection) -> int:
                 kind="no_labour_contract",
                 severity="high",
                 project_id=site,
+                worker_id=worker_id,
                 subject=f"{worker_id} checked in at {site} without a signed labour contract",
                 evidence={**evidence, "registered": worker_id in cards},
             )
@@ -164,6 +172,7 @@ def _site_access(conn: Connection) -> int:
                 kind="no_valid_payroll_card",
                 severity="high",
                 project_id=site,
+                worker_id=worker_id,
                 subject=f"{worker_id} checked in at {site} without a valid payroll card",
                 evidence=evidence,
             )
@@ -202,34 +211,36 @@ def _not_paid_monthly(conn: Connection, today: date) -> int:
 
 
 def _late_attendance(db: Database, today: date) -> int:
-    """Attendance that changed after the payroll was approved: flagged, never silently paid."""
+    """Attendance that changed after the payroll was approved: flagged, never silently paid.
+
+    Ingest flags these as the events arrive (central/warnings/late_attendance.py); this scan
+    (a write job, never a read path) catches events whose refresh after ingest failed.
+    """
     b = schema.payroll_batches.c
     since = month_of(today - timedelta(days=LATE_EVENT_LOOKBACK_DAYS))
     with db.engine.connect() as conn:
         approved = conn.execute(
-            select(b.id, b.project_id, b.month).where(b.state != "draft", b.month >= since)
+            select(b.project_id, b.month).where(b.state != "draft", b.month >= since)
         ).all()
     new = 0
-    for batch_id, project_id, month in approved:
+    for project_id, month in approved:
         changed = refresh_month(db, project_id, month)
-        if not changed:
-            continue
-        with db.begin() as conn:
-            for worker_id, day in changed:
-                new += raise_warning(
-                    conn,
-                    key=f"late_attendance:{batch_id}:{worker_id}:{day}",
-                    kind="attendance_changed_after_approval",
-                    severity="high",
-                    project_id=project_id,
-                    subject=f"{worker_id}'s {day} changed after the {month} payroll was approved",
-                    evidence={"batch_id": batch_id, "worker_id": worker_id, "day": day},
-                )
+        if changed:
+            with db.begin() as conn:
+                new += flag_changes(conn, project_id, changed)
     return new
 
 
 def scan(db: Database, today: date) -> int:
-    """Run every indicator; returns how many new warnings were opened."""
+    """Run every indicator; returns how many new warnings were opened.
+
+    ``today`` may not lie in the future: "overdue as of next year" would open warnings about
+    wages that are not yet due (InvalidInput).
+    """
+    try:
+        not_future(today)
+    except ValueError as exc:
+        raise InvalidInput(f"scan date {today}: {exc}") from None
     new = _late_attendance(db, today)
     with db.begin() as conn:
         new += _batch_overdue(conn, today)

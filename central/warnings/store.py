@@ -21,9 +21,12 @@ def raise_warning(
     project_id: str | None,
     subject: str,
     evidence: dict[str, Any],
+    worker_id: str | None = None,
 ) -> bool:
     """Open a warning unless one with ``key`` exists; an open one gets the newest evidence.
 
+    ``worker_id``: the worker it is about, so the worker's employer sees it too (a
+    subcontractor sees the warnings about its own workers, central/auth/scope.py).
     Returns True when the warning is new. A handled warning stays handled: if the fact
     recurs in a new form (another month, another line) it has another key.
     """
@@ -38,6 +41,7 @@ def raise_warning(
                 kind=kind,
                 severity=severity,
                 project_id=project_id,
+                worker_id=worker_id,
                 subject=subject,
                 evidence=body,
                 state="open",

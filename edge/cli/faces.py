@@ -22,6 +22,7 @@ import typer
 
 from edge.recognition.faces import DEFAULT_MIN_FACE_PX, DEFAULT_MIN_SHARPNESS
 from edge.recognition.matcher import DEFAULT_MARGIN, DEFAULT_THRESHOLD
+from firmware_config.recognition_defaults import DUPLICATE_DISTANCE
 
 if TYPE_CHECKING:
     from edge.recognition.gallery import Gallery
@@ -153,7 +154,7 @@ def enroll_cmd(
     threshold: Annotated[
         float,
         typer.Option(min=0.0, help="Refuse if the face is this close to another worker."),
-    ] = DEFAULT_THRESHOLD,
+    ] = DUPLICATE_DISTANCE,
     min_face_px: MinFacePxOption = DEFAULT_MIN_FACE_PX,
     min_sharpness: MinSharpnessOption = DEFAULT_MIN_SHARPNESS,
 ) -> None:

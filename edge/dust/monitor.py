@@ -142,6 +142,8 @@ class DustMonitor:
                 continue
             self.last_sample_at = now
             closed += self.averager.add(now, sample)
+            for up in self.uploaders:
+                up.note_sample(now, sample)  # HJ 212 real-time data, when a platform asks
         closed += self.averager.close_due(now)
         for mean in closed:
             self._handle(mean)

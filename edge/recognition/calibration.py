@@ -1,7 +1,8 @@
 """Calibrate the match threshold on a labelled photo folder, with rates computed, never assumed.
 
 Layout: ``DIR/<person>/<image>``; folders starting with ``_`` are skipped. For each person the
-first ``enroll`` photos (by name) are enrolled and the rest are **genuine probes**. Every
+photos named ``enroll*`` are enrolled (as in the evaluation set of benchmarks/face_eval.py),
+or else the first ``enroll`` photos (by name); the rest are **genuine probes**. Every
 photo of a person is also a **stranger probe** against the gallery *without* that person
 (leave one identity out), so a folder of N people yields strangers without a separate set;
 ``strangers`` adds photos of people never enrolled.
@@ -25,15 +26,14 @@ from pathlib import Path
 import numpy as np
 
 from edge.recognition.faces import (
-    DEFAULT_MAX_YAW,
     DEFAULT_MIN_FACE_PX,
     DEFAULT_MIN_SHARPNESS,
     DEFAULT_UPSAMPLE,
     ImageUnreadable,
     analyse,
+    cut_by_edge,
     face_height,
     load_rgb,
-    quality_problem,
 )
 from edge.recognition.matcher import DEFAULT_MARGIN, Matcher
 
@@ -91,36 +91,33 @@ def labelled_photos(root: Path) -> dict[str, list[Path]]:
 def probe_encoding(
     path: Path, upsample: int = DEFAULT_UPSAMPLE, jitters: int = 1
 ) -> np.ndarray | None:
-    """The encoding of the largest face in a photo (None when there is none), as the gate
-    would judge the person nearest the camera."""
+    """The encoding of the largest face in a photo (None when there is none, or when it is
+    cut off by the picture's edge and so never accepted), as the gate would judge the person
+    nearest the camera."""
     try:
-        faces = analyse(load_rgb(path), upsample, jitters)
+        rgb = load_rgb(path)
     except ImageUnreadable:
         return None
+    faces = analyse(rgb, upsample, jitters)
     if not faces:
         return None
-    return max(faces, key=lambda f: face_height(f.box)).encoding
+    largest = max(faces, key=lambda f: face_height(f.box))
+    return None if cut_by_edge(largest.box, rgb.shape) else largest.encoding
 
 
 def enrollment_encoding(
     path: Path, upsample: int = DEFAULT_UPSAMPLE, jitters: int = 1
 ) -> tuple[np.ndarray | None, str | None]:
     """The encoding enrollment would store, or why enrollment would refuse the photo."""
-    from edge.recognition.faces import detect_faces, encode_faces
+    from edge.recognition.enrollment import EnrollmentRejected, template_from_photo
 
     try:
-        rgb = load_rgb(path)
-    except ImageUnreadable:
-        return None, "unreadable"
-    boxes = detect_faces(rgb, upsample)
-    if len(boxes) != 1:
-        return None, f"{len(boxes)} faces"
-    problem = quality_problem(
-        rgb, boxes[0], DEFAULT_MIN_FACE_PX, DEFAULT_MIN_SHARPNESS, DEFAULT_MAX_YAW
-    )
-    if problem:
-        return None, problem
-    return encode_faces(rgb, boxes, jitters)[0], None
+        encoding = template_from_photo(
+            path, DEFAULT_MIN_FACE_PX, DEFAULT_MIN_SHARPNESS, upsample, jitters
+        )
+    except EnrollmentRejected as exc:
+        return None, exc.reason
+    return encoding, None
 
 
 def _rates(
@@ -166,8 +163,10 @@ def calibrate(
     skipped: list[str] = []
     probes: list[tuple[str, np.ndarray | None]] = []  # (person, encoding) of genuine probes
     own: list[tuple[str, np.ndarray]] = []  # every encodable photo, for leave-one-out
-    for person, paths in photos.items():
-        for path in paths[:enroll]:
+    for person, all_paths in photos.items():
+        named = [p for p in all_paths if p.stem.startswith("enroll")]
+        enrolling = named or all_paths[:enroll]
+        for path in enrolling:
             encoding, problem = enrollment_encoding(path, upsample, enroll_jitters)
             if encoding is None:
                 skipped.append(f"{path}: {problem}")
@@ -175,7 +174,7 @@ def calibrate(
             labels.append(person)
             templates.append(encoding)
             own.append((person, encoding))
-        for path in paths[enroll:]:
+        for path in (p for p in all_paths if p not in enrolling):
             encoding = probe_encoding(path, upsample, probe_jitters)
             probes.append((person, encoding))
             if encoding is not None:

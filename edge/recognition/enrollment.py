@@ -1,9 +1,11 @@
 """Enroll a worker from photos, refusing anything that would make the gallery less reliable.
 
-Enrollment is the one moment a human (the site office) is there to retake a photo, so it is
-strict: exactly one face per photo, big and sharp enough, and not someone already enrolled
-under another id. A duplicate identity is how one person would clock in for two wage
-accounts, so it is refused, never merged.
+Enrollment is the one moment a human (the site office) is there to retake a photo, so every
+refusal says which photo, what is wrong with it and what to do, in words a clerk can act on.
+The worker is the one clearly largest face (a bystander in the background is fine; two faces of
+similar size are refused, since either could be the worker), whole in the picture, big and
+sharp enough, and not someone already enrolled under another id. A duplicate identity is how
+one person would clock in for two wage accounts, so it is refused, never merged.
 """
 
 from __future__ import annotations
@@ -20,22 +22,58 @@ from edge.recognition.faces import (
     DEFAULT_MIN_FACE_PX,
     DEFAULT_MIN_SHARPNESS,
     DEFAULT_UPSAMPLE,
+    Box,
     ImageUnreadable,
+    cut_by_edge,
     detect_faces,
     encode_faces,
+    face_height,
     load_rgb,
     quality_problem,
 )
 from edge.recognition.gallery import Gallery
-from edge.recognition.matcher import DEFAULT_THRESHOLD
+from firmware_config.recognition_defaults import DUPLICATE_DISTANCE
 
 
 class EnrollmentError(ValueError):
     """An enrollment was refused; nothing was written to the gallery."""
 
 
+SIMILAR_FACE = 0.7
+"""Another face at least this fraction of the largest one's height could be the worker too.
+HOG boxes come in steps of ~1.2x, so a bystander must be two steps smaller (or cut off by the
+edge while the larger face is whole); the two workers of tests/fixtures obama_biden.jpg
+(155 and 185 px, 0.84) are refused."""
+
+ADVICE = {
+    "unreadable": "send the original JPEG or PNG photo from the camera",
+    "no face": "take the photo again with the worker facing the camera, the whole face in the "
+    "picture and evenly lit",
+    "faces": "take the photo again with the worker alone, or crop it to the worker's face",
+    "face cut off": "take the photo again with the worker's whole face inside the picture",
+    "face too small": "move the camera closer or crop the photo around the face; use the "
+    "original photo, not a thumbnail or a screenshot",
+    "too blurred": "hold the camera still and focus on the face; use the original photo, not a "
+    "compressed copy",
+    "too far off-frontal": "ask the worker to look straight at the camera",
+}
+"""What a clerk can do about each kind of refusal, keyed by the start of the problem."""
+
+
+def advice(problem: str) -> str:
+    """``problem: what to do``: the refusal as the clerk sees it."""
+    for start, todo in ADVICE.items():
+        if problem.startswith(start) or problem.split(" ", 1)[-1].startswith(start):
+            return f"{problem}: {todo}"
+    return problem
+
+
 class EnrollmentRejected(EnrollmentError):
-    """A photo cannot be used as an enrollment template."""
+    """A photo cannot be used as an enrollment template.
+
+    ``reason`` says what is wrong and what to do (``too blurred (sharpness 9 < 15): hold the
+    camera still ...``); the message adds the photo.
+    """
 
     def __init__(self, image: str | PathLike[str], reason: str) -> None:
         self.image = str(image)
@@ -54,7 +92,8 @@ class DuplicateIdentity(EnrollmentError):
         self.distance = distance
         super().__init__(
             f"{self.image}: face matches already enrolled worker {existing_worker_id} "
-            f"(distance {distance:.4f})"
+            f"(distance {distance:.4f}): one person may hold only one worker id; check whether "
+            f"this worker is already enrolled as {existing_worker_id}"
         )
 
 
@@ -74,20 +113,33 @@ def template_from_photo(
     upsample: int = DEFAULT_UPSAMPLE,
     jitters: int = DEFAULT_JITTERS,
 ) -> np.ndarray:
-    """Return the encoding of the single, good-quality face in a photo, or raise."""
+    """Return the encoding of the worker's good-quality face in a photo, or raise."""
     try:
         rgb = load_rgb(path)
     except ImageUnreadable as exc:
-        raise EnrollmentRejected(path, "cannot read image") from exc
-    boxes = detect_faces(rgb, upsample)
-    if not boxes:
-        raise EnrollmentRejected(path, "no face")
-    if len(boxes) > 1:
-        raise EnrollmentRejected(path, f"{len(boxes)} faces")
-    problem = quality_problem(rgb, boxes[0], min_face_px, min_sharpness, DEFAULT_MAX_YAW)
+        raise EnrollmentRejected(path, f"cannot read the image: {ADVICE['unreadable']}") from exc
+    box = subject_face(path, detect_faces(rgb, upsample), rgb.shape)
+    problem = quality_problem(rgb, box, min_face_px, min_sharpness, DEFAULT_MAX_YAW)
     if problem:
-        raise EnrollmentRejected(path, problem)
-    return encode_faces(rgb, boxes, jitters)[0]
+        raise EnrollmentRejected(path, advice(problem))
+    return encode_faces(rgb, [box], jitters)[0]
+
+
+def subject_face(path: str | PathLike[str], boxes: list[Box], shape: tuple[int, ...]) -> Box:
+    """The worker's face: the largest, unless another face could as well be the worker."""
+    if not boxes:
+        raise EnrollmentRejected(path, advice("no face"))
+    largest = max(face_height(b) for b in boxes)
+    similar = [b for b in boxes if face_height(b) >= SIMILAR_FACE * largest]
+    if len(similar) > 1:
+        whole = [b for b in similar if not cut_by_edge(b, shape)]
+        if len(whole) != 1:
+            sizes = " and ".join(str(face_height(b)) for b in similar)
+            raise EnrollmentRejected(
+                path, advice(f"{len(boxes)} faces of similar size ({sizes} px)")
+            )
+        similar = whole
+    return similar[0]
 
 
 def enroll(
@@ -96,7 +148,7 @@ def enroll(
     image_paths: Sequence[str | PathLike[str]],
     *,
     name: str | None = None,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float = DUPLICATE_DISTANCE,
     min_face_px: int = DEFAULT_MIN_FACE_PX,
     min_sharpness: float = DEFAULT_MIN_SHARPNESS,
     upsample: int = DEFAULT_UPSAMPLE,

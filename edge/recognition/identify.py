@@ -11,7 +11,13 @@ from collections.abc import Iterable
 from os import PathLike
 from typing import Any
 
-from edge.recognition.faces import DEFAULT_UPSAMPLE, FaceObservation, analyse, load_rgb
+from edge.recognition.faces import (
+    DEFAULT_UPSAMPLE,
+    FaceObservation,
+    analyse,
+    cut_by_edge,
+    load_rgb,
+)
 from edge.recognition.gallery import Gallery
 from edge.recognition.matcher import DEFAULT_MARGIN, DEFAULT_THRESHOLD, Matcher
 
@@ -21,17 +27,22 @@ def judge_faces(
     matcher: Matcher,
     threshold: float = DEFAULT_THRESHOLD,
     margin: float = DEFAULT_MARGIN,
+    shape: tuple[int, ...] | None = None,
 ) -> list[dict[str, Any]]:
     """Return ``[{"worker_id", "distance", "box"}, ...]`` for already encoded faces.
 
     Split from detection so that callers holding encodings (tests, the gate loop) do not pay
-    for dlib twice.
+    for dlib twice. Given the picture's ``shape``, a face cut off by its edge is never
+    accepted (its encoding is a guess; see :func:`edge.recognition.faces.cut_by_edge`).
     """
     judged = []
     for face in faces:
         match = matcher.match(face.encoding, threshold, margin)
         distance = None if math.isinf(match.distance) else round(match.distance, 4)
-        judged.append({"worker_id": match.worker_id, "distance": distance, "box": list(face.box)})
+        worker_id = match.worker_id
+        if shape is not None and cut_by_edge(face.box, shape):
+            worker_id = None
+        judged.append({"worker_id": worker_id, "distance": distance, "box": list(face.box)})
     return judged
 
 
@@ -45,9 +56,12 @@ def identify_image(
     """Return ``{"image": path, "faces": [{"worker_id", "distance", "box"}, ...]}``.
 
     ``worker_id`` is None for an unknown or ambiguous face; ``distance`` is the distance to the
-    nearest enrolled worker (rounded to 4 decimals, None only when the gallery is empty);
+    nearest enrolled worker (rounded to 4 decimals, None only when the gallery is empty; a
+    face cut off by the picture's edge is reported, never accepted);
     ``box`` is [top, right, bottom, left], faces left to right. Raises ImageUnreadable for a
     bad file.
     """
-    faces = analyse(load_rgb(path), upsample)
-    return {"image": str(path), "faces": judge_faces(faces, gallery.snapshot(), threshold, margin)}
+    rgb = load_rgb(path)
+    faces = analyse(rgb, upsample)
+    judged = judge_faces(faces, gallery.snapshot(), threshold, margin, rgb.shape)
+    return {"image": str(path), "faces": judged}

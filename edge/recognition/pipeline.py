@@ -4,8 +4,9 @@ Per frame, in order of cost:
 
 1. detect on the frame downscaled to ``detect_width`` (~15 ms at 480 px; every frame);
 2. tie each face to its track (microseconds);
-3. for a track without a verdict: quality (size, sharpness, pose; ~1 ms with the 68
-   landmarks), then the 128-d encoding at full resolution (~90 ms; once per track, plus at
+3. for a track without a verdict: quality (whole in the frame, size, sharpness, pose; ~1 ms
+   with the 68 landmarks), then the 128-d encoding at full resolution (~6 ms on ONNX Runtime,
+   edge/recognition/fast_encoder.py; once per track, plus at
    most two retries a second apart for a face that came out unknown), then the 1:N match;
 4. for a recognised track while liveness is on: landmarks again, to watch for a blink or
    head motion (~1 ms a frame) until the liveness window ends.

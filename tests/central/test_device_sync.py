@@ -10,6 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from factories import SYNC_DEVICE as DEVICE
+from factories import SYNC_SECRET as SECRET
+from factories import SYNC_SITE as SITE
+from factories import face
 from sqlalchemy import select
 
 from central.gate_commands import config_push
@@ -27,14 +31,7 @@ from wireproto import Envelope, encode_event, new_event_id, topics
 from wireproto.commands import RemoteSettings
 from wireproto.messages import AttendanceBody, DeviceStatusBody
 
-SITE, DEVICE = "site-u", "gate-1"
-SECRET, OTHER = bytes(range(32)), bytes(range(1, 33))
-RNG = np.random.default_rng(5)
-
-
-def face() -> list[float]:
-    v = RNG.normal(size=128)
-    return [float(x) for x in v / np.linalg.norm(v) * 0.6]
+OTHER = bytes(range(1, 33))
 
 
 # -- central: galleries by version, sealed at rest ------------------------------------------

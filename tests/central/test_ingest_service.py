@@ -90,7 +90,8 @@ def test_metrics_count_what_ingest_did_and_health_follows_the_broker(
     gate = Gate("site-a", "gate-1")
     provision(db, gate)
     service = service_for(path, own_broker.url)
-    with TestClient(create_app(service)) as client:
+    # /metrics answers loopback clients (and token holders) only: come from 127.0.0.1
+    with TestClient(create_app(service), client=("127.0.0.1", 50000)) as client:
         wait_until(lambda: client.get("/healthz").status_code == 200, 20, "healthy")
         link = GateLink(own_broker.url, [gate])
         event = gate.attendance()

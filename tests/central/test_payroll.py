@@ -54,13 +54,14 @@ def test_late_event_from_an_offline_gate_changes_the_day_and_blocks_approval(set
     )
     closing.close(db, SITE, "month", "2025-06", "boss")
     store_punches(db, SITE, [("W1", "out", local("2025-06-10 17:00"))], device="gate-1")
-    with pytest.raises(Conflict, match="1 attendance day"):
+    with pytest.raises(Conflict, match=r"changed since the batch was computed.*1 line"):
         batches.approve(db, int(batch["id"]), "boss")
     with db.engine.connect() as conn:
         day = attendance_days.day_row(conn, SITE, "W1", date(2025, 6, 10))
         assert (day["worked_minutes"], day["status"]) == (540, "complete")  # type: ignore[index]
         (line,) = batches.lines(conn, int(batch["id"]))
-        assert (line["half_days"], line["net_fen"]) == (2, 36000 + 75 * 60 * 3 // 2)  # 1 h OT
+        # one attended day: 480 min plain + 60 min extended = 36000 + 60 × 75 × 1.5
+        assert (line["attended_days"], line["net_fen"]) == (1, 36000 + 75 * 60 * 3 // 2)
         # The late event reopened the closed month: it must be closed again, knowingly.
         assert not closing.is_closed(conn, SITE, "month", "2025-06")
     closing.close(db, SITE, "month", "2025-06", "boss")
@@ -115,8 +116,8 @@ def test_month_batch_export_bank_result_and_warnings(setup, tmp_path: Path) -> N
     bid = int(batch["id"])
     with db.engine.connect() as conn:
         got = {r["worker_id"]: r for r in batches.lines(conn, bid)}
-    assert (got["W1"]["half_days"], got["W1"]["gross_fen"], got["W1"]["net_fen"]) == (
-        10,
+    assert (got["W1"]["attended_days"], got["W1"]["gross_fen"], got["W1"]["net_fen"]) == (
+        5,
         180000,
         130000,
     )
@@ -136,7 +137,9 @@ def test_month_batch_export_bank_result_and_warnings(setup, tmp_path: Path) -> N
     ticks: list[int] = []
     assert bankfiles.export(db, sealer, bid, path, "boss", ticks.append) == 1
     assert path.stat().st_mode & 0o777 == 0o600
-    (row,) = list(csv.DictReader(path.open()))
+    # UTF-8 with a byte-order mark: Excel shows the Chinese names right (bank_layouts.py)
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    (row,) = list(csv.DictReader(path.open(encoding="utf-8-sig")))
     assert row["id_number"].startswith("110105") and len(row["id_number"]) == 18  # whole in file
     assert (row["amount_fen"], row["amount_yuan"]) == ("130000", "1300.00") and sum(ticks) == 1
     xlsx = tmp_path / "bank.xlsx"
@@ -184,7 +187,7 @@ def test_month_batch_export_bank_result_and_warnings(setup, tmp_path: Path) -> N
     set_card(db, sealer, "W1", valid_card(4242), "中国建设银行")
     assert batches.retry_failed(db, bid, "boss") == 1
     bankfiles.export(db, sealer, bid, path, "boss")
-    (row,) = list(csv.DictReader(path.open()))
+    (row,) = list(csv.DictReader(path.open(encoding="utf-8-sig")))
     result_file.write_text(
         "line_id,card_number,amount_fen,status,bank_ref,message\n"
         f"{row['line_id']},{row['card_number']},120000,paid,B-1,\n"

@@ -47,11 +47,12 @@ def test_users_add_creates_a_login_and_refuses_bad_input(tmp_path: Path) -> None
             "worker1",
             "--role",
             "worker",
-            "--password",
-            "long enough pw",
+            "--password-file",
+            "-",
             "--db",
             db,
         ],
+        input="long enough pw\n",
     )
     assert worker.exit_code == 1 and "needs worker_id" in worker.output
     from central.storage import Database
@@ -81,3 +82,24 @@ def test_closing_a_month_names_the_silent_gate(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "silent gates: gate-east (last heard never)" in result.output
+
+
+def test_every_group_turns_a_refusal_into_one_line_and_exit_1(tmp_path: Path) -> None:
+    """One error wrapper (central/cli/errors.py) for every command, not one per command."""
+    import typer
+    from typer.core import TyperGroup
+
+    from central.cli.errors import CliErrors
+
+    group = typer.main.get_group(app)
+    groups = [group, *(c for c in group.commands.values() if isinstance(c, TyperGroup))]
+    assert len(groups) >= 5 and all(isinstance(g, CliErrors) for g in groups)
+    db = str(tmp_path / "central.db")
+    for args in (
+        ["payroll", "approve", "999"],
+        ["payroll", "compute", "--project", "nowhere", "--month", "2025-06"],
+    ):
+        result = runner.invoke(app, [*args, "--db", db])
+        assert result.exit_code == 1, result.output
+        assert result.output.startswith("error: ") and "not found" in result.output
+        assert "Traceback" not in result.output

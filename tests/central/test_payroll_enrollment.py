@@ -61,7 +61,10 @@ def test_consent_enrollment_second_site_and_withdrawal(tmp_path: Path) -> None:
 
     # Employed at a second site later: the templates follow to that site's gates.
     other = create_enterprise(db, EnterpriseIn(name="分包", uscc=SUB_USCC, kind="subcontractor"))
-    create_project(db, ProjectIn(id="site-b", name="B", contractor_id=other["id"]))  # type: ignore[arg-type]
+    create_project(
+        db,
+        ProjectIn(id="site-b", name="B", contractor_id=other["id"], division_code="450102"),  # type: ignore[arg-type]
+    )
     add_employment(
         db,
         EmploymentIn(

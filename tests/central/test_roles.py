@@ -10,7 +10,14 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from factories import SUB_USCC, local, new_db, registered_project, store_punches
+from factories import (
+    SUB_USCC,
+    local,
+    new_db,
+    registered_project,
+    store_punches,
+    subcontractor_on,
+)
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -49,6 +56,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     db, sealer = new_db(tmp)
     a = registered_project(db, sealer, "site-a", {"W1": DAILY, "W2": DAILY})
     b = registered_project(db, sealer, "site-b", {"W3": DAILY}, uscc=SUB_USCC, offset=10)
+    sub = subcontractor_on(db, "site-a")  # on site A, employing none of A's workers
+    assert sub["id"] == SUBCONTRACTOR_ID
     punches = []
     for worker, site in (("W1", "site-a"), ("W2", "site-a"), ("W3", "site-b")):
         punches.append(
@@ -79,8 +88,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     url = str(tmp / "central.db")
     headers = {
         "admin": api_headers(url, "root", "admin"),
-        "supervisor": api_headers(url, "inspector", "supervisor"),
+        "supervisor": api_headers(url, "inspector", "supervisor", division_code="450102"),
         "contractor_admin": api_headers(url, "boss-a", "contractor_admin", enterprise_id=a["id"]),
+        "subcontractor": api_headers(url, "sub-a", "contractor_admin", enterprise_id=sub["id"]),
         "site_manager": api_headers(url, "manager-a", "site_manager", project_id="site-a"),
         "worker": api_headers(url, "worker-w1", "worker", worker_id="W1"),
     }
@@ -211,10 +221,68 @@ SUPERVISOR_WRITES = [
         {"worked_minutes": 600, "reason": "inspector edit"},
     ),
     ("POST", "/api/v1/projects/{own_project}/payroll/{month}", None),
-    ("POST", "/api/v1/projects", {"id": "site-x", "name": "x", "contractor_id": 1}),
+    (
+        "POST",
+        "/api/v1/projects",
+        {"id": "site-x", "name": "x", "contractor_id": 1, "division_code": "450102"},
+    ),
     ("POST", "/api/v1/workers", {"id": "W9", "name": "x", "id_number": "11010519491231002X"}),
     ("GET", "/api/v1/workers?reveal=true", None),
     ("GET", "/api/v1/me/payroll-lines", None),
+]
+# A subcontractor on site A against the general contractor's workers and the project's payroll.
+SUBCONTRACTOR_ID = 3
+SUBCONTRACTOR = [
+    ("GET", "/api/v1/workers/{own_worker}", None),
+    ("GET", "/api/v1/workers/{own_worker}?reveal=true", None),
+    ("GET", "/api/v1/workers/{own_worker}/evidence?first=2025-06-01&last=2025-06-30", None),
+    ("POST", "/api/v1/workers/{own_worker}/face-consent", {"method": "signed form"}),
+    ("DELETE", "/api/v1/workers/{own_worker}/face-consent", None),
+    (
+        "POST",
+        "/api/v1/projects/{own_project}/adjustments",
+        {
+            "worker_id": "W1",
+            "month": "2025-06",
+            "kind": "deduction",
+            "amount_fen": 40000,
+            "reason": "not my worker",
+        },
+    ),
+    ("POST", "/api/v1/payroll/batches/{own_batch}/approve", None),
+    ("POST", "/api/v1/payroll/batches/{own_batch}/submit", None),
+    ("POST", "/api/v1/payroll/batches/{own_batch}/retry-failed", None),
+    ("POST", "/api/v1/projects/{own_project}/payroll/{month}", None),
+    ("POST", "/api/v1/projects/{own_project}/closings", {"kind": "day", "period": "2025-06-10"}),
+    ("PUT", "/api/v1/projects/{own_project}/calendar/{day}?kind=holiday", None),
+    ("PATCH", "/api/v1/projects/{own_project}", {"status": "completed"}),
+    (
+        "POST",
+        "/api/v1/projects/{own_project}/enterprises",
+        {"enterprise_id": 2, "role": "subcontractor"},
+    ),
+    (
+        "POST",
+        "/api/v1/employments",
+        {
+            "worker_id": "W1",
+            "project_id": "site-a",
+            "employer_id": SUBCONTRACTOR_ID,
+            "start_date": "2025-06-01",
+            "terms": {"pay_kind": "daily", "rate_fen": 1},
+        },
+    ),
+    (
+        "POST",
+        "/api/v1/contracts",
+        {
+            "worker_id": "W1",
+            "project_id": "site-a",
+            "employer_id": SUBCONTRACTOR_ID,
+            "signed_on": "2025-06-01",
+            "document_text": "x",
+        },
+    ),
 ]
 SITE_MANAGER_EXTRA = [
     ("POST", "/api/v1/payroll/batches/{own_batch}/approve", None),  # the contractor approves
@@ -224,6 +292,7 @@ SITE_MANAGER_EXTRA = [
 CASES = (
     [("contractor_admin", *r) for r in OTHER_PROJECT + ADMIN_ONLY]
     + [("site_manager", *r) for r in OTHER_PROJECT + ADMIN_ONLY + SITE_MANAGER_EXTRA]
+    + [("subcontractor", *r) for r in OTHER_PROJECT + ADMIN_ONLY + SUBCONTRACTOR]
     + [("worker", *r) for r in WORKER_OUT_OF_REACH + ADMIN_ONLY]
     + [("supervisor", *r) for r in SUPERVISOR_WRITES + ADMIN_ONLY[4:]]
 )
@@ -306,3 +375,12 @@ def test_the_ids_above_exist_for_those_who_may_read_them(world: World, role: str
     assert len(reads) >= 8
     for _method, path, _body in reads:
         assert world.call(role, "GET", path) == 200, path
+
+
+def test_the_subcontractor_is_on_the_project_it_cannot_run(world: World) -> None:
+    """So the 403s above are the general contractor's prerogative, not a missing project."""
+    h = world.headers["subcontractor"]
+    assert world.client.get("/api/v1/projects/site-a", headers=h).status_code == 200
+    assert world.client.get("/api/v1/workers", headers=h).json() == []
+    sheet = world.client.get(f"/api/v1/payroll/batches/{world.ids['own_batch']}", headers=h)
+    assert sheet.status_code == 200 and sheet.json()["lines"] == []

@@ -1,8 +1,11 @@
 """Wage rules against sums done by hand (rates: 3000 fen/h hourly, 36000 fen/day daily).
 
-Every expected figure below was computed on paper from the rules in docs/wages.md:
-rounding down to 30 min, 8 h standard day, workday overtime ×1.5, rest day ×2, statutory
-holiday ×3, full day at ≥ 8 h and half day at ≥ 4 h for daily pay.
+Every expected figure below was computed on paper from the rules in docs/wages.md: pay by
+the exact minute (hourly 3000/60 = 50 fen a minute, daily 36000/480 = 75 fen a minute), 8 h
+standard day, workday extended time ×1.5, rest day ×2, statutory holiday ×3, each amount
+rounded once to the fen, half up. Cases that used to round worked time down to 30 minutes,
+pay short days nothing or pay half days were wrong by the law (issue: wages by the letter of
+the law): their figures below are the per-minute ones, each with its sum.
 """
 
 from datetime import date
@@ -28,7 +31,7 @@ def punches(*spec: str) -> list[Punch]:
 
 
 # (case, punches, day, kind, worked minutes, flags,
-#  hourly (pay, ot minutes), daily (half days, pay, ot minutes))
+#  hourly (pay, ot minutes), daily (pay, ot minutes))
 CASES = [
     (
         "normal workday with lunch out",
@@ -43,7 +46,7 @@ CASES = [
         480,
         set(),
         (24000, 0),
-        (2, 36000, 0),
+        (36000, 0),
     ),
     (
         "missing punch: lunch exit not recorded, morning not paid",
@@ -53,7 +56,7 @@ CASES = [
         240,
         {"missing_out"},
         (12000, 0),
-        (1, 18000, 0),
+        (18000, 0),
     ),
     (
         "night shift across midnight belongs to the day it started",
@@ -63,47 +66,47 @@ CASES = [
         570,
         set(),
         (30750, 90),
-        (2, 46125, 90),
+        (46125, 90),
     ),
     (
-        "workday overtime, 707 min rounds down to 690",
+        "workday extended time: all 707 min are paid",
         ["2025-06-19 07:00 in", "2025-06-19 18:47 out"],
         "2025-06-19",
         DayKind.WORKDAY,
         707,
         set(),
-        (39750, 210),
-        (2, 59625, 210),
+        (41025, 227),  # 480 × 50 + 227 × 50 × 1.5 = 24000 + 17025 (no rounding to 690)
+        (61538, 227),  # 36000 + 227 × 75 × 1.5 = 61537.5 → 61538 (half up)
     ),
     (
-        "half day: 255 min",
+        "255 min is 255/480 of a day, not half a day",
         ["2025-06-20 08:00 in", "2025-06-20 12:15 out"],
         "2025-06-20",
         DayKind.WORKDAY,
         255,
         set(),
-        (12000, 0),
-        (1, 18000, 0),
+        (12750, 0),  # 255 × 50
+        (19125, 0),  # 255 × 75 = 36000 × 255/480
     ),
     (
-        "below half a day: 230 min rounds to 210 hourly, nothing daily",
+        "230 min: 230/480 of the daily rate, not zero",
         ["2025-06-23 08:00 in", "2025-06-23 11:50 out"],
         "2025-06-23",
         DayKind.WORKDAY,
         230,
         set(),
-        (10500, 0),
-        (0, 0, 0),
+        (11500, 0),  # 230 × 50
+        (17250, 0),  # 230 × 75 = 36000 × 230/480
     ),
     (
-        "rounding: 29 min is nothing",
+        "29 min are paid, not rounded to nothing",
         ["2025-06-24 08:00 in", "2025-06-24 08:29 out"],
         "2025-06-24",
         DayKind.WORKDAY,
         29,
         set(),
-        (0, 0),
-        (0, 0, 0),
+        (1450, 0),  # 29 × 50
+        (2175, 0),  # 29 × 75
     ),
     (
         "rest day (Saturday): every minute is overtime ×2",
@@ -113,7 +116,7 @@ CASES = [
         240,
         set(),
         (24000, 240),
-        (1, 36000, 240),
+        (36000, 240),
     ),
     (
         "statutory holiday (National Day, 1 Oct): ×3",
@@ -123,7 +126,7 @@ CASES = [
         540,
         set(),
         (81000, 540),
-        (2, 121500, 540),
+        (121500, 540),
     ),
     (
         "holiday period but not statutory (4 Oct, a Saturday): rest day ×2",
@@ -133,7 +136,7 @@ CASES = [
         480,
         set(),
         (48000, 480),
-        (2, 72000, 480),
+        (72000, 480),
     ),
     (
         "adjusted working weekend (Sunday 28 Sep 2025, 调休上班): a normal workday",
@@ -143,7 +146,7 @@ CASES = [
         480,
         set(),
         (24000, 0),
-        (2, 36000, 0),
+        (36000, 0),
     ),
     (
         "Spring Festival eve is statutory from 2025",
@@ -153,7 +156,7 @@ CASES = [
         240,
         set(),
         (36000, 240),
-        (1, 54000, 240),
+        (54000, 240),
     ),
     (
         "two gates see one entry within 10 min: one entry, no missing punch",
@@ -168,7 +171,7 @@ CASES = [
         480,
         set(),
         (24000, 0),
-        (2, 36000, 0),
+        (36000, 0),
     ),
     (
         "exit without entry",
@@ -178,13 +181,13 @@ CASES = [
         0,
         {"missing_in"},
         (0, 0),
-        (0, 0, 0),
+        (0, 0),
     ),
 ]
 
 
 def _ot(pay: DayPay) -> int:
-    return pay.ot_workday_minutes + pay.ot_restday_minutes + pay.ot_holiday_minutes
+    return pay.minutes.extended + pay.minutes.restday + pay.minutes.holiday
 
 
 @pytest.mark.parametrize(
@@ -199,7 +202,7 @@ def test_day_pay_matches_hand_computation(
     worked: int,
     flags: set[str],
     hourly: tuple[int, int],
-    daily: tuple[int, int, int],
+    daily: tuple[int, int],
 ) -> None:
     days = build_days(punches(*punch_spec), SHANGHAI)
     assert list(days) == [date.fromisoformat(day)]
@@ -209,10 +212,11 @@ def test_day_pay_matches_hand_computation(
     h = day_pay(worked, kind, HOURLY)
     assert (h.pay_fen, _ot(h)) == hourly
     d = day_pay(worked, kind, DAILY)
-    assert (d.half_days, d.pay_fen, _ot(d)) == daily
+    assert (d.pay_fen, _ot(d)) == daily
     # Overtime is counted under the kind of the day, nowhere else.
-    assert (h.ot_workday_minutes > 0) <= (kind is DayKind.WORKDAY)
-    assert (h.ot_holiday_minutes > 0) <= (kind is DayKind.HOLIDAY)
+    assert (h.minutes.extended > 0) <= (kind is DayKind.WORKDAY)
+    assert (h.minutes.holiday > 0) <= (kind is DayKind.HOLIDAY)
+    assert h.minutes.total == d.minutes.total == worked  # minutes shown = minutes paid
 
 
 def test_a_normal_week_is_five_full_days() -> None:
@@ -256,7 +260,10 @@ def test_terms_below_the_legal_minimum_are_refused(field: str, value: int) -> No
         PayTerms.model_validate({"pay_kind": "hourly", "rate_fen": 3000, field: value})
 
 
-def test_rounding_unit_is_configurable() -> None:
-    quarter = PayTerms(pay_kind="hourly", rate_fen=3000, rounding_minutes=15)
-    assert day_pay(29, DayKind.WORKDAY, quarter).pay_fen == 750  # 15 min
-    assert day_pay(29, DayKind.WORKDAY, HOURLY).pay_fen == 0
+def test_terms_stored_with_a_rounding_unit_still_pay_by_the_minute() -> None:
+    """Employment terms recorded with ``rounding_minutes`` (and half days) still load, and
+    the unit no longer takes minutes away: 29 min at 3000 fen/h = 29 × 50 = 1450 fen."""
+    stored = {"pay_kind": "hourly", "rate_fen": 3000, "rounding_minutes": 15}
+    stored |= {"full_day_minutes": 480, "half_day_minutes": 240}
+    quarter = PayTerms.model_validate(stored)
+    assert day_pay(29, DayKind.WORKDAY, quarter).pay_fen == 1450

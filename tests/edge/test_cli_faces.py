@@ -121,7 +121,7 @@ def test_identify_unreadable_image_reports_and_continues(gallery: Path, tmp_path
 @pytest.mark.parametrize(
     ("photo", "message"),
     [
-        (PROBES / "two_faces" / "obama_biden.jpg", "2 faces"),
+        (PROBES / "two_faces" / "obama_biden.jpg", "2 faces of similar size (155 and 185 px)"),
         (PROBES / "no_face" / "chelsea_cat.jpg", "no face"),
     ],
 )
@@ -129,7 +129,8 @@ def test_enroll_refusal_is_one_clear_line(tmp_path: Path, photo: Path, message: 
     path = tmp_path / "g.db"
     result = runner.invoke(APP, ["enroll", "--gallery", str(path), "--worker", "W-1", str(photo)])
     assert result.exit_code == 1
-    assert result.stderr == f"error: {photo}: {message}\n"
+    assert result.stderr.startswith(f"error: {photo}: {message}: take the photo again with ")
+    assert result.stderr.count("\n") == 1 and result.stderr.endswith("\n")
     assert result.stdout == ""
     assert "Traceback" not in result.output
 
@@ -182,3 +183,26 @@ def test_missing_model_files_are_a_clear_error(
     result = runner.invoke(APP, ["identify", "--gallery", str(gallery), photo])
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: face model file not found: {tmp_path}/")
+
+
+def test_template_json_says_which_photo_what_is_wrong_and_what_to_do() -> None:
+    """Central relays these lines to the clerk enrolling a worker (central/registry/enrollment)."""
+    from edge.cli.app import app
+
+    good = str(FIXTURES / "obama" / "1.jpg")
+    two = str(PROBES / "two_faces" / "obama_biden.jpg")
+    none = str(PROBES / "no_face" / "coffee.jpg")
+    result = runner.invoke(app, ["template", "--json", good, two, none])
+    assert result.exit_code == 1
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(line["image"], line["ok"]) for line in lines] == [
+        (good, True),
+        (two, False),
+        (none, False),
+    ]
+    assert len(lines[0]["encoding"]) == 128 and lines[0]["reason"] is None
+    assert lines[1]["reason"] == (
+        "2 faces of similar size (155 and 185 px): take the photo again with the worker alone, "
+        "or crop it to the worker's face"
+    )
+    assert lines[2]["reason"].startswith("no face: take the photo again with the worker facing")

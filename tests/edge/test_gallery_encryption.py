@@ -14,7 +14,10 @@ import numpy as np
 import pytest
 import yaml
 from db_fixtures import fresh_database
-from test_device_sync import DEVICE, SECRET, SITE, face
+from factories import SYNC_DEVICE as DEVICE
+from factories import SYNC_SECRET as SECRET
+from factories import SYNC_SITE as SITE
+from factories import face
 from typer.testing import CliRunner
 
 from central.gate_commands.gallery import SiteGallery

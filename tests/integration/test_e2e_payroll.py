@@ -10,6 +10,7 @@ their line. Expected amounts are worked out by hand in the comments.
 """
 
 import csv
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -56,11 +57,13 @@ def month_of_punches() -> list[tuple[str, str, datetime, str]]:
     return out
 
 
-# By hand (docs/wages.md): W1 daily 360 yuan: 23 workdays × 36000 + Saturday half day × 2
-# (18000 × 2 = 36000) = 864000. W2 hourly 30 yuan: 21 normal days × 8 h × 3000 = 504000,
-# 10 Sep missing exit = 0, the 19 Sep night shift 570 min = 480 × 50 + 90 × 75 = 30750:
-# 534750. W3 daily 300 yuan: 5 × 30000 = 150000.
-EXPECTED_NET = {"W1": 864000, "W2": 534750, "W3": 150000}
+# By hand (docs/wages.md): W1 daily 360 yuan = 75 fen a minute: 23 workdays × 36000 +
+# Saturday 240 min × 75 × 2 = 36000: 864000. W2 hourly 30 yuan = 50 fen a minute: 21 normal
+# days × 480 × 50 = 504000, 10 Sep missing exit = 0, the night shift from Friday 19 Sep 20:00
+# to Saturday 05:30: 240 min on Friday plain (12000) and 330 min on the rest day × 2 (33000),
+# since each minute's premium follows its calendar date: 549000. W3 daily 300 yuan:
+# 5 × 30000 = 150000.
+EXPECTED_NET = {"W1": 864000, "W2": 549000, "W3": 150000}
 
 
 class Api:
@@ -93,7 +96,12 @@ def register(admin: Api, central: Central) -> Api:
         "POST",
         "/api/v1/projects",
         201,
-        json={"id": SITE, "name": "南宁某住宅项目", "contractor_id": contractor["id"]},
+        json={
+            "id": SITE,
+            "name": "南宁某住宅项目",
+            "contractor_id": contractor["id"],  # type: ignore[index]
+            "division_code": "450102",
+        },
     )  # type: ignore[index]
     api_headers(central.db, "boss", "contractor_admin", enterprise_id=contractor["id"])  # type: ignore[index]
     boss = Api(central, login(central, "boss"))
@@ -115,12 +123,12 @@ def register(admin: Api, central: Central) -> Api:
                 "bank": "中国农业银行",
             },
         )
-        boss(
+        boss(  # the registered person is employed through their ID number (一人一档)
             "POST",
-            "/api/v1/employments",
+            "/api/v1/employments/by-id-number",
             201,
             json={
-                "worker_id": worker,
+                "id_number": valid_ric(n),
                 "project_id": SITE,
                 "employer_id": contractor["id"],  # type: ignore[index]
                 "team": "木工班",
@@ -193,6 +201,16 @@ def send_month(gate_yaml: Path, tmp_path: Path) -> None:
         outbox.close()
 
 
+@pytest.fixture
+def central(tmp_path: Path, broker_url: str) -> Iterator[Central]:
+    """Central told to count the hand-computed month's check-ins, however long ago it is now:
+    by default attendance captured over 35 days before receipt is held, not counted."""
+    age = (date.today() - date.fromisoformat(f"{MONTH}-01")).days + 40
+    c = Central(tmp_path, broker_url, None, "--max-capture-age-days", str(age))
+    yield c
+    c.stop()
+
+
 @pytest.mark.timeout(240)
 def test_a_month_of_check_ins_becomes_paid_wages(
     central: Central, broker_url: str, tmp_path: Path
@@ -204,6 +222,13 @@ def test_a_month_of_check_ins_becomes_paid_wages(
     enroll(boss)
     send_month(gate_yaml, tmp_path)
 
+    # Ingest keeps the days current: they are there before anyone closes or computes.
+    def w1_days() -> object:
+        days = boss("GET", f"/api/v1/projects/{SITE}/attendance-days", params={"month": MONTH})
+        return len([d for d in days if d["worker_id"] == "W1"]) == 24  # type: ignore[union-attr,index]
+
+    wait_until(w1_days, 30, "W1's 24 attendance days from ingest")
+
     closed = boss(
         "POST", f"/api/v1/projects/{SITE}/closings", 201, json={"kind": "month", "period": MONTH}
     )
@@ -212,7 +237,8 @@ def test_a_month_of_check_ins_becomes_paid_wages(
     sheet = boss("GET", f"/api/v1/payroll/batches/{batch['id']}")  # type: ignore[index]
     lines = {line["worker_id"]: line for line in sheet["lines"]}  # type: ignore[index]
     assert {w: line["net_fen"] for w, line in lines.items()} == EXPECTED_NET
-    assert lines["W1"]["half_days"] == 47 and lines["W2"]["worked_minutes"] == 21 * 480 + 570
+    assert lines["W1"]["attended_days"] == 24 and lines["W2"]["worked_minutes"] == 21 * 480 + 570
+    assert (lines["W2"]["ot_restday_minutes"], lines["W2"]["restday_fen"]) == (330, 33000)
 
     api_headers(central.db, "worker-w1", "worker", worker_id="W1")
     me = Api(central, login(central, "worker-w1"))
@@ -232,7 +258,7 @@ def test_a_month_of_check_ins_becomes_paid_wages(
         "--by",
         "boss",
     )
-    rows = list(csv.DictReader(bank_file.open()))
+    rows = list(csv.DictReader(bank_file.open(encoding="utf-8-sig")))
     assert sorted(int(r["amount_fen"]) for r in rows) == sorted(EXPECTED_NET.values())
     result = tmp_path / "result.csv"
     with result.open("w", newline="") as fh:

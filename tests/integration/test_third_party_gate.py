@@ -31,7 +31,7 @@ from wireproto.commands import (
     open_changes,
 )
 from wireproto.qr import QrClaims, load_public_key, verify_token
-from wireproto.topics import ack_topic
+from wireproto.topics import ack_topic, gate_client_id
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "docs" / "gate-recipe.sh"
@@ -95,8 +95,8 @@ def test_recipe_event_is_stored_once_and_a_resend_is_a_duplicate(central, broker
     topic = f"sitegate/v1/{site}/{device}/events/attendance"
     subprocess.run(["mosquitto_pub", *mqtt, "-t", topic, "-m", sent], check=True, timeout=30)
     again = subprocess.run(
-        ["mosquitto_sub", *mqtt, "-c", "-i", f"gate-{site}-{device}", "-t", ack_topic(site, device),
-         "-C", "1", "-W", "30"],
+        ["mosquitto_sub", *mqtt, "-c", "-i", gate_client_id(site, device),
+         "-t", ack_topic(site, device), "-C", "1", "-W", "30"],
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     verdicts = decode_ack(again.stdout.strip().encode(), bytes.fromhex(secret)).acks

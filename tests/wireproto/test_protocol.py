@@ -209,8 +209,8 @@ def test_importing_protocol_or_central_loads_no_vision_libraries() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_fast_and_full_signature_paths_agree() -> None:
-    """Central checks compact canonical JSON on the bytes as sent, anything else in full."""
+def test_every_layout_gets_the_same_signature_check() -> None:
+    """Compact canonical JSON and any other layout of the same object verify alike."""
     payload = encode_event(envelope(), SECRET)
     assert b',"sig":"' in payload  # the reference encoding: keys sorted, sig in its place
     assert decode_event(payload, secrets, "s1", "g1").body.worker_id == "W0001"
@@ -225,5 +225,5 @@ def test_fast_and_full_signature_paths_agree() -> None:
             decode_event(tampered, secrets, "s1", "g1")
         assert err.value.reason == "bad_signature"
     with pytest.raises(ProtocolError) as err:
-        decode_event(payload, secrets, "s1", "g2")  # the fast path never hides a reason
+        decode_event(payload, secrets, "s1", "g2")  # the first failing step names the reason
     assert err.value.reason == "topic_mismatch"

@@ -14,12 +14,16 @@ from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import select
 
 from central.api.deps import DbDep
+from central.api.errors import AUTHENTICATED, error_responses
 from central.auth.deps import CurrentUser
 from central.auth.scope import require_project
 from central.ingest.projections import utc_us
 from central.storage import schema
+from central.validation import ProjectId
 
-router = APIRouter(prefix="/api/v1/dust", tags=["dust"])
+router = APIRouter(
+    prefix="/api/v1/dust", tags=["dust"], responses=error_responses(*AUTHENTICATED, 404)
+)
 
 
 class DustReadingPublic(BaseModel):
@@ -68,7 +72,7 @@ class DustPublic(BaseModel):
 def dust(
     db: DbDep,
     who: CurrentUser,
-    site: Annotated[str, Query(min_length=1, max_length=64)],
+    site: Annotated[ProjectId, Query()],
     window: Annotated[Literal["1min", "15min", "1h"], Query(description="averaging window")] = (
         "15min"
     ),
@@ -78,9 +82,9 @@ def dust(
     end: Annotated[
         AwareDatetime | None, Query(description="windows starting before (with offset)")
     ] = None,
-    device: str | None = None,
+    device: ProjectId | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 2000,
-) -> dict[str, object]:
+) -> DustPublic:
     """Readings of one window length and every alarm change of the site in ``[start, end)``."""
     r = schema.dust_readings.c
     readings = (
@@ -108,4 +112,6 @@ def dust(
         alarm_rows = [
             {**row._asdict(), "limit": row.limit_value} for row in conn.execute(alarms.limit(limit))
         ]
-    return {"site": site, "window": window, "readings": reading_rows, "alarms": alarm_rows}
+    return DustPublic.model_validate(
+        {"site": site, "window": window, "readings": reading_rows, "alarms": alarm_rows}
+    )

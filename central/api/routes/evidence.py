@@ -1,25 +1,45 @@
 """The evidence statement for a worker and a date range, as HTML (print to PDF) or .xlsx."""
 
-from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
 
 from central.api.deps import DbDep
+from central.api.errors import AUTHENTICATED, DESCRIPTIONS
 from central.auth.deps import CurrentUser
-from central.auth.scope import require_worker
+from central.auth.scope import require_worker, worker_projects
 from central.reports.evidence import gather, render_html, render_xlsx
+from central.validation import LocalDate, WorkerIdText
 
 router = APIRouter(prefix="/api/v1", tags=["evidence"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The success answer is a page or a file, but errors are JSON like everywhere else; a
+# ``model`` here would be documented under the page's media type, so the body is named.
+JSON_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": DESCRIPTIONS[status],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
+    for status in (*AUTHENTICATED, 404)
+}
 
 
-@router.get("/workers/{worker_id}/evidence", response_class=HTMLResponse)
+@router.get(
+    "/workers/{worker_id}/evidence",
+    response_class=HTMLResponse,
+    responses={
+        200: {
+            "description": "the statement: HTML by default, a workbook with format=xlsx",
+            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **JSON_ERRORS,
+    },
+)
 def evidence(
-    worker_id: str,
-    first: date,
-    last: date,
+    worker_id: WorkerIdText,
+    first: LocalDate,
+    last: LocalDate,
     db: DbDep,
     who: CurrentUser,
     format: Literal["html", "xlsx"] = "html",
@@ -27,7 +47,7 @@ def evidence(
     """Every attendance day with its events, every correction, wage line and payment."""
     with db.engine.connect() as conn:
         require_worker(conn, who, worker_id)
-        data = gather(conn, worker_id, first, last)
+        data = gather(conn, worker_id, first, last, worker_projects(conn, who, worker_id))
     name = f"evidence-{worker_id}-{first}-{last}"
     if format == "xlsx":
         return Response(

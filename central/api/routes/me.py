@@ -11,9 +11,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from central.api.deps import DbDep
+from central.api.errors import AUTHENTICATED, error_responses
+from central.api.schemas.attendance import AttendanceDayPublic
+from central.api.schemas.me import CheckinToken, MyContracts, QrPublicKey
+from central.api.schemas.payroll import PayrollLinePublic, WorkerLine
 from central.attendance.days import worker_days
 from central.attendance.periods import month_range
-from central.attendance.refresh import refresh_month
 from central.auth.deps import CurrentUser, SealerDep
 from central.auth.scope import require_role
 from central.auth.users import Principal, Role
@@ -21,9 +24,13 @@ from central.errors import Forbidden, NotFound
 from central.payroll.confirmation import respond
 from central.payroll.worker_lines import worker_lines
 from central.storage import Database, schema
+from central.validation import DbId, FreeText, Month, ProjectId
 from wireproto.qr import DEFAULT_TTL_S, issue_token, public_key_text
 
-router = APIRouter(prefix="/api/v1/me", tags=["worker"])
+# Every route here answers 403 to an account that is not a worker's.
+router = APIRouter(
+    prefix="/api/v1/me", tags=["worker"], responses=error_responses(*AUTHENTICATED, 403)
+)
 
 
 def _worker(who: Principal) -> str:
@@ -40,16 +47,17 @@ def _projects(db: Database, worker_id: str) -> list[str]:
         )
 
 
-@router.get("/attendance-days")
+@router.get("/attendance-days", response_model=list[AttendanceDayPublic])
 def my_days(
-    db: DbDep, who: CurrentUser, month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")]
-) -> list[dict[str, object]]:
+    db: DbDep, who: CurrentUser, month: Annotated[Month, Query()]
+) -> list[AttendanceDayPublic]:
+    """My days of the month on every project, as stored (a read never recomputes them)."""
     worker_id = _worker(who)
     first, last = month_range(month)
-    for project_id in _projects(db, worker_id):
-        refresh_month(db, project_id, month)
     with db.engine.connect() as conn:
-        return worker_days(conn, worker_id, first, last)
+        return [
+            AttendanceDayPublic.model_validate(d) for d in worker_days(conn, worker_id, first, last)
+        ]
 
 
 def _lines(db: Database, worker_id: str, paid_only: bool = False) -> list[dict[str, object]]:
@@ -57,71 +65,86 @@ def _lines(db: Database, worker_id: str, paid_only: bool = False) -> list[dict[s
         return worker_lines(conn, worker_id, paid_only=paid_only)
 
 
-@router.get("/payroll-lines")
-def my_lines(db: DbDep, who: CurrentUser) -> list[dict[str, object]]:
+@router.get("/payroll-lines", response_model=list[WorkerLine])
+def my_lines(db: DbDep, who: CurrentUser) -> list[WorkerLine]:
     """My wage line for each month: days, hours, overtime, gross, deductions, net, state."""
-    return _lines(db, _worker(who))
+    return [WorkerLine.model_validate(line) for line in _lines(db, _worker(who))]
 
 
-@router.get("/payments")
-def my_payments(db: DbDep, who: CurrentUser) -> list[dict[str, object]]:
-    return _lines(db, _worker(who), paid_only=True)
+@router.get("/payments", response_model=list[WorkerLine])
+def my_payments(db: DbDep, who: CurrentUser) -> list[WorkerLine]:
+    """My paid lines (what reached my card, with the bank's reference)."""
+    return [WorkerLine.model_validate(line) for line in _lines(db, _worker(who), paid_only=True)]
 
 
-@router.get("/contracts")
-def my_contracts(db: DbDep, who: CurrentUser) -> dict[str, list[dict[str, object]]]:
+@router.get("/contracts", response_model=MyContracts)
+def my_contracts(db: DbDep, who: CurrentUser) -> MyContracts:
+    """My labour contracts and safety training."""
     worker_id = _worker(who)
     c, t = schema.contracts.c, schema.trainings.c
     with db.engine.connect() as conn:
-        return {
-            "contracts": [
-                dict(r._mapping)
-                for r in conn.execute(select(schema.contracts).where(c.worker_id == worker_id))
-            ],
-            "trainings": [
-                dict(r._mapping)
-                for r in conn.execute(select(schema.trainings).where(t.worker_id == worker_id))
-            ],
-        }
+        return MyContracts.model_validate(
+            {
+                "contracts": [
+                    dict(r._mapping)
+                    for r in conn.execute(select(schema.contracts).where(c.worker_id == worker_id))
+                ],
+                "trainings": [
+                    dict(r._mapping)
+                    for r in conn.execute(select(schema.trainings).where(t.worker_id == worker_id))
+                ],
+            }
+        )
 
 
 class DisputeIn(BaseModel):
-    reason: Annotated[str, Field(min_length=3, max_length=500)]
+    reason: Annotated[FreeText, Field(min_length=3)]
 
 
-@router.post("/payroll-lines/{line_id}/confirm")
-def confirm_line(line_id: int, db: DbDep, who: CurrentUser) -> dict[str, object]:
+@router.post(
+    "/payroll-lines/{line_id}/confirm",
+    response_model=PayrollLinePublic,
+    responses=error_responses(404, 409),
+)
+def confirm_line(line_id: DbId, db: DbDep, who: CurrentUser) -> PayrollLinePublic:
     """I agree with this line (the signature on the wage sheet)."""
-    return respond(db, line_id, _worker(who), confirm=True)
+    return PayrollLinePublic.model_validate(respond(db, line_id, _worker(who), confirm=True))
 
 
-@router.post("/payroll-lines/{line_id}/dispute")
-def dispute_line(line_id: int, body: DisputeIn, db: DbDep, who: CurrentUser) -> dict[str, object]:
+@router.post(
+    "/payroll-lines/{line_id}/dispute",
+    response_model=PayrollLinePublic,
+    responses=error_responses(404, 409),
+)
+def dispute_line(line_id: DbId, body: DisputeIn, db: DbDep, who: CurrentUser) -> PayrollLinePublic:
     """I do not agree: the line is held back from the bank and flagged, with my reason."""
-    return respond(db, line_id, _worker(who), confirm=False, reason=body.reason)
+    answered = respond(db, line_id, _worker(who), confirm=False, reason=body.reason)
+    return PayrollLinePublic.model_validate(answered)
 
 
-@router.get("/checkin-qr")
+@router.get("/checkin-qr", response_model=CheckinToken, responses=error_responses(404))
 def checkin_qr(
     db: DbDep,
     sealer: SealerDep,
     who: CurrentUser,
-    project_id: str,
+    project_id: ProjectId,
     ttl_s: Annotated[int, Query(ge=30, le=600)] = DEFAULT_TTL_S,
-) -> dict[str, object]:
+) -> CheckinToken:
     """A short-lived check-in token signed by central (for workers without face consent)."""
     worker_id = _worker(who)
     if project_id not in _projects(db, worker_id):
         raise NotFound(f"project {project_id}")
     token = issue_token(sealer.qr_signing_key(), project_id, worker_id, ttl_s=ttl_s)
-    return {"token": token, "site": project_id, "ttl_s": ttl_s}
+    return CheckinToken(token=token, site=project_id, ttl_s=ttl_s)
 
 
-public_router = APIRouter(prefix="/api/v1/qr", tags=["worker"])
+public_router = APIRouter(
+    prefix="/api/v1/qr", tags=["worker"], responses=error_responses(*AUTHENTICATED, 403)
+)
 
 
-@public_router.get("/public-key")
-def qr_public_key(sealer: SealerDep, who: CurrentUser) -> dict[str, str]:
+@public_router.get("/public-key", response_model=QrPublicKey)
+def qr_public_key(sealer: SealerDep, who: CurrentUser) -> QrPublicKey:
     """The key gates verify check-in QR codes with (put it in the gate config)."""
     require_role(who, Role.SUPERVISOR, Role.CONTRACTOR_ADMIN, Role.SITE_MANAGER)
-    return {"public_key": public_key_text(sealer.qr_signing_key())}
+    return QrPublicKey(public_key=public_key_text(sealer.qr_signing_key()))

@@ -2,22 +2,30 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
 from central.api.deps import DbDep, ServiceDep
+from central.api.errors import AUTHENTICATED, error_responses
+from central.api.metrics_access import check_metrics_access
+from central.api.schemas.operations import DeadLetterPublic, DevicePublic, Health
 from central.auth.deps import CurrentUser
 from central.auth.scope import require_role, visible_projects
 from central.auth.users import Role
 from central.storage import schema
+from central.validation import Code
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz")
-def healthz(service: ServiceDep, response: Response) -> dict[str, object]:
+@router.get(
+    "/healthz",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "database or broker unreachable"}},
+)
+def healthz(service: ServiceDep, response: Response) -> Health:
     """503 when the database or the broker is unreachable, so an orchestrator restarts us."""
-    checks: dict[str, object] = {}
+    checks: dict[str, str] = {}
     try:
         service.db.ping()
         checks["database"] = "ok"
@@ -30,35 +38,54 @@ def healthz(service: ServiceDep, response: Response) -> dict[str, object]:
         response.status_code = 503
     if service.writer is not None:
         checks["queue"] = f"{service.writer.inbox.qsize()}/{service.writer.inbox.maxsize}"
-    return {"status": "ok" if healthy else "unhealthy", **checks}
+    return Health(status="ok" if healthy else "unhealthy", **checks)
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(service: ServiceDep) -> Response:
-    """Prometheus text format: ingest counters, batch sizes, lag, queue depth."""
+def metrics(service: ServiceDep, request: Request) -> Response:
+    """Prometheus text format: ingest counters, batch sizes, lag, queue depth.
+
+    Only for the allowed networks or the metrics token (central/api/metrics_access.py).
+    """
+    check_metrics_access(request, service.settings)
     body, content_type = service.metrics.render()
     return Response(body, media_type=content_type)
 
 
-@router.get("/api/v1/devices")
-def devices(db: DbDep, who: CurrentUser) -> list[dict[str, object]]:
+@router.get(
+    "/api/v1/devices",
+    response_model=list[DevicePublic],
+    responses=error_responses(*AUTHENTICATED, 403),
+)
+def devices(db: DbDep, who: CurrentUser) -> list[DevicePublic]:
+    """The caller's projects' gates with their last signed status."""
     require_role(who, Role.SUPERVISOR, Role.CONTRACTOR_ADMIN, Role.SITE_MANAGER)
     with db.engine.connect() as conn:
         visible = visible_projects(conn, who)  # scope: the caller's projects' gates
-    return [d for d in db.list_devices() if visible is None or d["site"] in visible]
+    return [
+        DevicePublic.model_validate(d)
+        for d in db.list_devices()
+        if visible is None or d["site"] in visible
+    ]
 
 
-@router.get("/api/v1/dead-letters")
+@router.get(
+    "/api/v1/dead-letters",
+    response_model=list[DeadLetterPublic],
+    responses=error_responses(*AUTHENTICATED, 403),
+)
 def dead_letters(
     db: DbDep,
     who: CurrentUser,
-    reason: str | None = None,
+    reason: Code | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[dict[str, object]]:
+) -> list[DeadLetterPublic]:
+    """Messages ingest refused, newest first, with the reason (payloads are not served)."""
     require_role(who, Role.SUPERVISOR)  # payloads of any site: operators only
     d = schema.dead_letters.c
     q = select(d.id, d.received_at, d.topic, d.reason, d.detail, d.payload_size)
     if reason:
         q = q.where(d.reason == reason)
     with db.engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(q.order_by(d.id.desc()).limit(limit))]
+        rows = conn.execute(q.order_by(d.id.desc()).limit(limit))
+        return [DeadLetterPublic.model_validate(dict(r._mapping)) for r in rows]

@@ -8,59 +8,61 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from central.api.deps import DbDep
+from central.api.errors import AUTHENTICATED, error_responses
+from central.api.schemas.warnings import ScanResult, WarningPublic
 from central.auth.deps import CurrentUser
-from central.auth.scope import require_project, require_role, visible_projects
+from central.auth.scope import require_role, require_warning, warnings_filter
 from central.auth.users import Role
-from central.errors import NotFound
 from central.storage import schema
+from central.validation import Code, DbId, FreeText, NotFutureDate, ProjectId
 from central.warnings import store
 from central.warnings.indicators import scan
 
-router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"])
-HANDLERS = (Role.CONTRACTOR_ADMIN, Role.SUPERVISOR)
+router = APIRouter(
+    prefix="/api/v1/warnings", tags=["warnings"], responses=error_responses(*AUTHENTICATED, 403)
+)
 
 
-@router.get("")
+@router.get("", response_model=list[WarningPublic])
 def list_warnings(
     db: DbDep,
     who: CurrentUser,
     state: Literal["open", "handled"] | None = None,
-    project_id: str | None = None,
-    kind: str | None = None,
-) -> list[dict[str, object]]:
+    project_id: ProjectId | None = None,
+    kind: Code | None = None,
+) -> list[WarningPublic]:
+    """Arrears warnings in the caller's reach, oldest first: every warning of the projects it
+    runs or supervises; a subcontractor's, those about its own workers."""
     require_role(who, Role.SUPERVISOR, Role.CONTRACTOR_ADMIN, Role.SITE_MANAGER)
     w = schema.wage_warnings.c
     q = select(schema.wage_warnings).order_by(w.id)
     with db.engine.connect() as conn:
-        visible = visible_projects(conn, who)
-        if visible is not None:
-            q = q.where(w.project_id.in_(visible))
+        clause = warnings_filter(conn, who)
+        if clause is not None:
+            q = q.where(clause)
         for column, value in ((w.state, state), (w.project_id, project_id), (w.kind, kind)):
             if value:
                 q = q.where(column == value)
-        return [store.public(r._mapping) for r in conn.execute(q)]
+        return [WarningPublic.model_validate(store.public(r._mapping)) for r in conn.execute(q)]
 
 
 class HandleIn(BaseModel):
-    note: Annotated[str, Field(min_length=3, max_length=500)]
+    note: Annotated[FreeText, Field(min_length=3)]
 
 
-@router.post("/{warning_id}/handle")
-def handle(warning_id: int, body: HandleIn, db: DbDep, who: CurrentUser) -> dict[str, object]:
-    w = schema.wage_warnings.c
+@router.post(
+    "/{warning_id}/handle", response_model=WarningPublic, responses=error_responses(404, 409)
+)
+def handle(warning_id: DbId, body: HandleIn, db: DbDep, who: CurrentUser) -> WarningPublic:
+    """Mark a warning handled, with a note saying what was done: the project's general
+    contractor, the employer of the worker it is about, a supervisor over the project."""
     with db.engine.connect() as conn:
-        project_id = conn.execute(select(w.project_id).where(w.id == warning_id)).first()
-        if project_id is None:
-            raise NotFound(f"warning {warning_id}")
-        if project_id[0] is None:
-            require_role(who, Role.SUPERVISOR)
-        else:
-            require_project(conn, who, project_id[0], *HANDLERS)
-    return store.handle(db, warning_id, body.note, who.username)
+        require_warning(conn, who, warning_id)
+    return WarningPublic.model_validate(store.handle(db, warning_id, body.note, who.username))
 
 
-@router.post("/scan")
-def run_scan(db: DbDep, who: CurrentUser, today: date | None = None) -> dict[str, int]:
+@router.post("/scan", response_model=ScanResult)
+def run_scan(db: DbDep, who: CurrentUser, today: NotFutureDate | None = None) -> ScanResult:
     """Run every indicator now (the service also runs them; this is for the impatient)."""
     require_role(who, Role.SUPERVISOR)
-    return {"new_warnings": scan(db, today or date.today())}
+    return ScanResult(new_warnings=scan(db, today or date.today()))

@@ -1,4 +1,4 @@
-"""Dust readings and dust alarms (issue 4).
+"""Dust readings and dust alarms.
 
 Revision ID: 0002
 Revises: 0001

@@ -1,9 +1,9 @@
-"""Ingest at regional scale (issue 6): no schema change, a fixed place in the chain.
+"""Ingest at regional scale: no schema change, a fixed place in the chain.
 
 The batched, idempotent write path needs nothing the initial schema lacks: the primary key
 on ``events.event_id`` is the unique constraint that ``ON CONFLICT DO NOTHING`` relies on,
-and dead letters already keep reason, detail and capped bytes. The revision exists so the
-migration chain stays linear while issues 3 to 7 add theirs in parallel.
+and dead letters already keep reason, detail and capped bytes. The revision keeps its place so
+the migration chain stays linear.
 
 Revision ID: 0004
 Revises: 0003

@@ -1,0 +1,225 @@
+"""The lists behind the overview's figures, each on the one table component.
+
+Each list is three routes over one SELECT (central/reports/listings.py, cut to the caller's
+projects): the page (``/console/projects``), its JSON twin (``.json``) and its export
+(``.xlsx``), so what is shown, served and exported is the same rows.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+from pydantic import BaseModel
+from sqlalchemy import Select
+from starlette.responses import JSONResponse, Response
+
+from central.auth.users import Principal
+from central.reports.listings import (
+    GATE_STATE,
+    gates_select,
+    projects_select,
+    warnings_select,
+    worker_project_filter,
+    workers_select,
+)
+from central.storage import schema
+from central.web import i18n, tables
+from central.web.i18n import N_
+from central.web.routing import scope, web_router
+from central.web.sessions import Supervisor, database
+from central.web.tables import Column, Filter, TableSpec
+from central.web.templating import render
+
+router = web_router()
+
+PROJECT_STATUSES = (
+    ("under_construction", N_("Under construction")),
+    ("suspended", N_("Suspended")),
+    ("completed", N_("Completed")),
+)
+
+PROJECTS = TableSpec(
+    name="projects",
+    columns=(
+        Column("id", N_("Project ID")),
+        Column("name", N_("Project name")),
+        Column("division_code", N_("Division code")),
+        Column("status", N_("Status"), labels=PROJECT_STATUSES),
+        Column("contractor", N_("General contractor")),
+        Column("workers", N_("Workers"), kind="int"),
+    ),
+    default_sort="id",
+    filters=(
+        Filter("q", N_("Name contains"), schema.projects.c.name, match="contains"),
+        Filter("status", N_("Status"), schema.projects.c.status, choices=PROJECT_STATUSES),
+        Filter("division", N_("Division code"), schema.projects.c.division_code),
+    ),
+)
+
+WORKERS = TableSpec(
+    name="workers",
+    columns=(
+        Column("id", N_("Worker ID")),
+        Column("name", N_("Name")),
+        Column("id_number", N_("ID number"), sortable=False),
+        Column("card", N_("Payroll card"), sortable=False),
+        Column("bank", N_("Bank")),
+    ),
+    default_sort="id",
+    filters=(
+        Filter("q", N_("Name contains"), schema.workers.c.name, match="contains"),
+        Filter("project", N_("Project ID"), clause=worker_project_filter),
+    ),
+)
+
+GATE_STATES = (("online", N_("Online")), ("offline", N_("Offline")))
+
+GATES = TableSpec(
+    name="gates",
+    columns=(
+        Column("gate", N_("Gate")),
+        Column("project", N_("Project name")),
+        Column("device", N_("Device")),
+        Column("state", N_("State"), labels=GATE_STATES),
+        Column("status_at", N_("Last status")),
+    ),
+    default_sort="gate",
+    filters=(
+        Filter("state", N_("State"), GATE_STATE, choices=GATE_STATES),
+        Filter("project", N_("Project ID"), schema.devices.c.site),
+    ),
+)
+
+SEVERITIES = (("high", N_("High")), ("medium", N_("Medium")), ("low", N_("Low")))
+WARNING_STATES = (("open", N_("Open")), ("handled", N_("Handled")))
+#: The kinds the arrears indicators raise (central/warnings/); an unknown kind shows its code.
+WARNING_KINDS = (
+    ("batch_overdue", N_("Wages overdue")),
+    ("not_paid_monthly", N_("Not paid monthly")),
+    ("underpaid", N_("Underpaid")),
+    ("bank_failed", N_("Bank payment failed")),
+    ("line_disputed", N_("Wage line disputed")),
+    ("no_labour_contract", N_("No labour contract")),
+    ("no_valid_payroll_card", N_("No valid payroll card")),
+    ("attendance_without_pay_line", N_("Attendance without a wage line")),
+    ("attendance_changed_after_approval", N_("Attendance changed after approval")),
+    ("below_minimum_wage", N_("Below the minimum wage")),
+    ("overtime_daily_limit", N_("Daily overtime limit exceeded")),
+    ("overtime_monthly_limit", N_("Monthly overtime limit exceeded")),
+)
+
+WARNINGS = TableSpec(
+    name="warnings",
+    columns=(
+        Column("id", N_("No."), kind="int"),
+        Column("created_at", N_("Raised at")),
+        Column("severity", N_("Severity"), labels=SEVERITIES),
+        Column("kind", N_("Kind"), labels=WARNING_KINDS),
+        Column("project_id", N_("Project ID")),
+        Column("subject", N_("Subject"), sortable=False),
+        Column("state", N_("State"), labels=WARNING_STATES),
+    ),
+    default_sort="id",
+    default_desc=True,
+    filters=(
+        Filter("state", N_("State"), schema.wage_warnings.c.state, choices=WARNING_STATES),
+        Filter("severity", N_("Severity"), schema.wage_warnings.c.severity, choices=SEVERITIES),
+        Filter("project", N_("Project ID"), schema.wage_warnings.c.project_id),
+    ),
+)
+
+LISTS: dict[str, tuple[TableSpec, str, Callable[[set[str] | None], Select[Any]]]] = {
+    "projects": (PROJECTS, N_("Projects"), projects_select),
+    "workers": (WORKERS, N_("Workers"), workers_select),
+    "gates": (GATES, N_("Gates"), gates_select),
+    "warnings": (WARNINGS, N_("Warnings"), warnings_select),
+}
+
+
+class TableRows(BaseModel):
+    """A list's JSON twin: every row its filters select, in its order (as the export)."""
+
+    rows: list[dict[str, str | int | None]]
+    total: int
+
+
+def _show(request: Request, who: Principal, name: str, fmt: str) -> Response:
+    spec, title, select_for = LISTS[name]
+    state = tables.state_from(spec, dict(request.query_params))
+    with database(request).engine.connect() as conn:
+        base = select_for(scope(conn, who))
+        if fmt == "html":
+            shown = tables.page(conn, spec, base, state)
+        else:
+            rows = tables.all_rows(conn, spec, base, state)
+    if fmt == "html":
+        return render(request, "table.html", who, title=title, table=shown, name=name)
+    if fmt == "json":
+        return JSONResponse(TableRows(rows=rows, total=len(rows)).model_dump(mode="json"))
+    t = i18n.translations(i18n.locale_of(request))
+    body = tables.xlsx(spec, [t.gettext(c.label) for c in spec.columns], rows)
+    return Response(
+        body,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )
+
+
+@router.get("/projects")
+def projects_page(request: Request, who: Supervisor) -> Response:
+    return _show(request, who, "projects", "html")
+
+
+@router.get("/projects.json", response_model=TableRows)
+def projects_json(request: Request, who: Supervisor) -> Response:
+    return _show(request, who, "projects", "json")
+
+
+@router.get("/projects.xlsx")
+def projects_xlsx(request: Request, who: Supervisor) -> Response:
+    return _show(request, who, "projects", "xlsx")
+
+
+@router.get("/workers")
+def workers_page(request: Request, who: Supervisor) -> Response:
+    return _show(request, who, "workers", "html")
+
+
+@router.get("/workers.json", response_model=TableRows)
+def workers_json(request: Request, who: Supervisor) -> Response:
+    return _show(request, who, "workers", "json")
+
+
+@router.get("/workers.xlsx")
+def workers_xlsx(request: Request, who: Supervisor) -> Response:
+    return _show(request, who, "workers", "xlsx")
+
+
+@router.get("/gates")
+def gates_page(request: Request, who: Supervisor) -> Response:
+    return _show(request, who, "gates", "html")
+
+
+@router.get("/gates.json", response_model=TableRows)
+def gates_json(request: Request, who: Supervisor) -> Response:
+    return _show(request, who, "gates", "json")
+
+
+@router.get("/gates.xlsx")
+def gates_xlsx(request: Request, who: Supervisor) -> Response:
+    return _show(request, who, "gates", "xlsx")
+
+
+@router.get("/warnings")
+def warnings_page(request: Request, who: Supervisor) -> Response:
+    return _show(request, who, "warnings", "html")
+
+
+@router.get("/warnings.json", response_model=TableRows)
+def warnings_json(request: Request, who: Supervisor) -> Response:
+    return _show(request, who, "warnings", "json")
+
+
+@router.get("/warnings.xlsx")
+def warnings_xlsx(request: Request, who: Supervisor) -> Response:
+    return _show(request, who, "warnings", "xlsx")

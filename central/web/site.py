@@ -1,0 +1,49 @@
+"""Mount the web console on the app: its routers, its static files, offline ``/docs``.
+
+Called once by the app factory (central/api/app.py). The layer rule holds: the web console
+imports services (auth, reports, registry …) and never the other way round.
+"""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.staticfiles import StaticFiles
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from central.web import errors
+from central.web.routes import lists, login, overview
+from central.web.vendor import VENDOR
+
+STATIC = Path(__file__).parent / "static"
+#: Every console router, listed once.
+ROUTERS = (login.router, overview.router, lists.router)
+
+
+def mount(app: FastAPI) -> None:
+    """Add the console to ``app`` (after the API's error handlers are installed)."""
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    # check_dir=False: a tree without the fetched assets still starts (the chart and /docs
+    # then lack their scripts); ./dev setup fetches them (central/web/vendor.py).
+    app.mount("/static/vendor", StaticFiles(directory=VENDOR, check_dir=False), name="vendor")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def root() -> Response:
+        return RedirectResponse("/console", status_code=303)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        """Swagger UI from central's own files: works on a closed network."""
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} API",
+            swagger_js_url="/static/vendor/swagger-ui-dist/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui-dist/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui-dist/favicon-32x32.png",
+            # no spec-validator badge: it is fetched from swagger.io on any non-local host
+            swagger_ui_parameters={"validatorUrl": None},
+        )

@@ -1,0 +1,149 @@
+"""Rendering a console page: one Jinja2 environment, one base layout, one ``render`` call.
+
+Templates live in ``central/web/templates/`` and extend ``base.html`` (header with the product
+name, the user and role, the language switch and logout; the role's navigation; main;
+footer). Every visible string goes through gettext (``{% trans %}`` or ``_()``) in the
+reader's language (central/web/i18n.py); ``tests/central/test_web_i18n.py`` fails on literal
+prose in a template.
+
+Every page is sent with a strict Content-Security-Policy (scripts, styles, images and data
+only from central itself; no inline script), ``no-store`` caching (pages show personal
+data), and the pre-session cookie when the page created one for its forms' CSRF token.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from central.auth.users import Principal, Role
+from central.wages.money import yuan
+from central.web import csrf, i18n
+from central.web.i18n import N_
+from central.web.sessions import secure
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    path: str
+    label: str  # msgid
+    roles: frozenset[Role]
+
+
+_SUPERVISION = frozenset({Role.SUPERVISOR, Role.ADMIN})
+#: The console's navigation, in order; each item is shown to the roles that may open it.
+NAV: tuple[NavItem, ...] = (
+    NavItem("/console/overview", N_("Overview"), _SUPERVISION),
+    NavItem("/console/projects", N_("Projects"), _SUPERVISION),
+    NavItem("/console/workers", N_("Workers"), _SUPERVISION),
+    NavItem("/console/gates", N_("Gates"), _SUPERVISION),
+    NavItem("/console/warnings", N_("Warnings"), _SUPERVISION),
+)
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.ADMIN: N_("Administrator"),
+    Role.SUPERVISOR: N_("Supervisor"),
+    Role.CONTRACTOR_ADMIN: N_("Enterprise administrator"),
+    Role.SITE_MANAGER: N_("Site manager"),
+    Role.WORKER: N_("Worker"),
+}
+
+
+def nav_for(who: Principal | None) -> list[NavItem]:
+    if who is None:
+        return []
+    return [item for item in NAV if who.role in item.roles]
+
+
+def home_for(who: Principal) -> str:
+    """Where a signed-in user lands: the first page of their navigation."""
+    items = nav_for(who)
+    return items[0].path if items else "/console/welcome"
+
+
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    return i18n.translations(context["locale"]).gettext(message)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return i18n.translations(context["locale"]).ngettext(singular, plural, n)
+
+
+def _yuan(fen: int | None) -> str:
+    """Integer fen as yuan with thousands separators: ``123456789`` → ``1,234,567.89``."""
+    if fen is None:
+        return ""
+    whole, cents = yuan(fen).split(".")
+    sign = "-" if whole.startswith("-") else ""
+    return f"{sign}{int(whole.lstrip('-')):,}.{cents}"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]  # added to the environment by jinja2's i18n extension
+    env.filters["yuan"] = _yuan
+    return env
+
+
+ENV = _environment()
+
+
+def render(
+    request: Request,
+    template: str,
+    who: Principal | None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """The page ``template`` for this reader, with the layout's context filled in."""
+    locale = i18n.locale_of(request)
+    html = ENV.get_template(template).render(
+        request=request,
+        locale=locale,
+        html_lang=i18n.HTML_LANG[locale],
+        languages=i18n.LANGUAGES,
+        who=who,
+        role_label=ROLE_LABELS.get(who.role, "") if who else "",
+        nav=nav_for(who),
+        current=request.url.path,
+        csrf_field=csrf.FIELD,
+        csrf_token=csrf.token_for(request),
+        **context,
+    )
+    response = HTMLResponse(Markup(html), status_code=status_code, headers=SECURITY_HEADERS)
+    new_secret = getattr(request.state, "new_presession", None)
+    if new_secret is not None:
+        response.set_cookie(
+            csrf.PRESESSION_COOKIE,
+            new_secret,
+            httponly=True,
+            samesite="lax",
+            secure=secure(request),
+            path="/",
+        )
+    return response

@@ -1,0 +1,110 @@
+"""Every visible string of the console goes through the one catalogue, in both languages.
+
+* No template holds literal prose (Chinese or English) outside ``{% trans %}`` / ``_()``: the
+  templates are lexed with Jinja's own lexer, the text between tags is kept, and any letter
+  or CJK character left over fails the test (``visible_prose``). A planted bad template
+  proves the scanner catches what it is meant to catch.
+* Every msgid extracted from the console's Python and templates (fresh, as ``pybabel
+  extract`` would) has a non-empty translation in ``zh_CN`` and ``en``.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from central.web import i18n
+from central.web.templating import ENV, TEMPLATES
+
+ROOT = Path(__file__).resolve().parents[2]
+PROSE = re.compile(r"[A-Za-z\u3400-\u9fff\uf900-\ufaff]")
+TAG = re.compile(r"<[^>]*>", re.S)
+VISIBLE_ATTRIBUTE = re.compile(r'\b(?:title|placeholder|alt|aria-label)="([^"]*)"')
+ENTITY = re.compile(r"&#?\w+;")
+HOLE = "\x00"  # where an expression or tag of Jinja stood
+
+
+def visible_prose(source: str) -> list[str]:
+    """Literal text a reader would see, outside the catalogue's calls."""
+    text: list[str] = []
+    in_trans = False
+    previous = ""
+    for _line, kind, value in ENV.lex(source):
+        if kind == "name" and previous == "block_begin" and value in ("trans", "pluralize"):
+            in_trans = True
+        elif kind == "name" and previous == "block_begin" and value == "endtrans":
+            in_trans = False
+        if kind == "data" and not in_trans:
+            text.append(value)
+        elif kind != "data":
+            text.append(HOLE)
+        if kind not in ("whitespace",):
+            previous = kind
+    html = "".join(text)
+    found = [m for m in VISIBLE_ATTRIBUTE.findall(html) if PROSE.search(m.replace(HOLE, ""))]
+    for chunk in TAG.sub(HOLE, html).split(HOLE):
+        chunk = ENTITY.sub("", chunk).strip()
+        if PROSE.search(chunk):
+            found.append(chunk)
+    return found
+
+
+@pytest.mark.parametrize("template", sorted(p.name for p in TEMPLATES.glob("*.html")))
+def test_templates_hold_no_literal_prose(template: str) -> None:
+    assert visible_prose((TEMPLATES / template).read_text(encoding="utf-8")) == []
+
+
+def test_the_scanner_finds_literal_prose() -> None:
+    bad = (
+        '<p>{{ _("Fine") }}</p><p>登录</p><button title="Close">{% trans %}Ok{% endtrans %}'
+        "</button><span>Total: {{ n }}</span>"
+    )
+    assert visible_prose(bad) == ["Close", "登录", "Total:"]
+    good = '<p class="x" data-a="{{ v }}">{{ _("Fine") }} · {{ n }} &nbsp; 1/2</p>'
+    assert visible_prose(good) == []
+
+
+def msgids() -> set[str]:
+    method_map = [
+        ("central/web/**.py", "python"),
+        ("central/web/templates/**.html", "jinja2"),
+    ]
+    options = {"central/web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map=method_map, options_map=options
+    ):
+        found.add(message[0] if isinstance(message, tuple) else message)
+    return found
+
+
+@pytest.mark.parametrize("locale", sorted(i18n.LANGUAGES))
+def test_every_msgid_is_translated(locale: str) -> None:
+    with i18n.po_path(locale).open("rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+    wanted = msgids()
+    assert len(wanted) > 50  # the extraction really sees the console
+    assert sorted(wanted - translated) == []
+
+
+def test_chinese_is_the_default_and_english_is_english() -> None:
+    assert i18n.DEFAULT == "zh_CN"
+    assert i18n.translations("zh_CN").gettext("Overview") == "概览分析"
+    assert i18n.translations("en").gettext("Overview") == "Overview"
+
+
+@pytest.mark.parametrize("template", sorted(p.name for p in TEMPLATES.glob("*.html")))
+def test_trans_blocks_name_their_variables(template: str) -> None:
+    """Inside ``{% trans %}`` a variable is ``{{ n }}``: a literal ``%(n)s`` is shown as is."""
+    inside, previous, literal = False, "", []
+    for _line, kind, value in ENV.lex((TEMPLATES / template).read_text(encoding="utf-8")):
+        if kind == "name" and previous == "block_begin":
+            inside = value in ("trans", "pluralize") or (inside and value != "endtrans")
+        if inside and kind == "data" and "%(" in value:
+            literal.append(value)
+        if kind != "whitespace":
+            previous = kind
+    assert literal == []

@@ -3,7 +3,6 @@
 import logging
 import queue
 from datetime import timedelta
-from functools import partial
 from zoneinfo import ZoneInfo
 
 from central.broker import EmbeddedBroker
@@ -18,8 +17,10 @@ from central.ingest.writer import IngestWriter
 from central.metrics import IngestMetrics
 from central.settings import CentralSettings
 from central.storage import Database
+from central.storage.database import StoredEvent
+from central.warnings import devices as gate_warnings
 from central.warnings.late_attendance import after_ingest
-from central.warnings.scheduler import WarningScanner
+from central.warnings.scheduler import GateWatch, WarningScanner
 from wireproto.transport import BrokerAddress
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class CentralService:
         self.metrics = IngestMetrics()  # served at /metrics
         self.commands: CommandChannel | None = None  # config push and gallery sync to gates
         self.scanner: WarningScanner | None = None  # arrears indicators on a timer
+        self.gate_watch: GateWatch | None = None  # silent gates and dust alarms on a timer
         self.pruner: DeadLetterPruner | None = None  # dead-letter retention on a timer
 
     @property
@@ -76,7 +78,7 @@ class CentralService:
             batch_size=self.settings.batch_size,
             batch_wait=self.settings.batch_wait_ms / 1000,
             metrics=self.metrics,
-            after_store=partial(after_ingest, self.db),
+            after_store=self._after_store,
             limiter=limiter,
             dead_letter_rows_per_hour=s.dead_letter_rows_per_hour,
             max_capture_age=timedelta(days=s.max_capture_age_days),
@@ -97,6 +99,9 @@ class CentralService:
                 self.db, self.settings.warning_scan_interval_s, ZoneInfo(self.settings.timezone)
             )
             self.scanner.start()
+        if s.gate_watch_interval_s > 0:
+            self.gate_watch = GateWatch(self.db, s.gate_watch_interval_s, s.gate_silent_after_s)
+            self.gate_watch.start()
         self.pruner = DeadLetterPruner(
             self.db,
             Retention(
@@ -107,6 +112,14 @@ class CentralService:
             s.retention_interval_s,
         )
         self.pruner.start()
+
+    def _after_store(self, stored: list[StoredEvent]) -> None:
+        """Derived data after a stored batch: attendance days (late changes flagged), then the
+        gates heard from and the dust alarms in the warnings queue."""
+        try:
+            after_ingest(self.db, stored)
+        finally:
+            gate_warnings.after_ingest(self.db, stored)
 
     @property
     def gallery(self) -> SiteGallery:
@@ -120,6 +133,8 @@ class CentralService:
             self.pruner.stop()
         if self.scanner is not None:
             self.scanner.stop()
+        if self.gate_watch is not None:
+            self.gate_watch.stop()
         if self.commands is not None:
             self.commands.stop()
         if self.consumer is not None:

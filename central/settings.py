@@ -87,6 +87,15 @@ class CentralSettings(BaseModel):
     warning_scan_interval_s: float = Field(
         900, ge=0, description="run the arrears indicators this often inside serve; 0: never"
     )
+    gate_silent_after_s: float = Field(
+        1800,
+        ge=60,
+        description="a gate not heard from (status or event) this long becomes a "
+        "device_offline warning; resolved when it is heard from again",
+    )
+    gate_watch_interval_s: float = Field(
+        60, ge=0, description="how often serve looks for silent gates and dust alarms; 0: never"
+    )
     timezone: str = Field("Asia/Shanghai", description="whose 'today' the indicators judge by")
     keep_enrollment_photos: bool = Field(
         False, description="keep enrollment photos (sealed) with the templates; off: minimisation"

@@ -451,3 +451,133 @@ def face() -> list[float]:
     """A random 128-d encoding with a real face's norm (~0.6): distinct people, no photo."""
     v = _FACE_RNG.normal(size=128)
     return [float(x) for x in v / np.linalg.norm(v) * 0.6]
+
+
+# --- the console's devices and dust pages: a fleet with statuses, and a day of dust ---
+
+
+@dataclass(frozen=True)
+class DustDay:
+    """What :func:`console_fleet_and_dust` stored, for tests to count against."""
+
+    nanning_pm10: tuple[float, ...]  # its 1 h means, oldest first (24 h: the GB 3095 basis)
+    nanning_pm2_5: tuple[float, ...]
+    alarm_value: float  # the raised PM10 alarm's value
+
+
+def _signed(site: str, body: object, at: datetime, device: str = "gate-1") -> StoredEvent:
+    env = Envelope(
+        id=new_event_id(),
+        site=site,
+        device=device,
+        seq=next(_seq),
+        created_at=at,
+        body=body,  # type: ignore[arg-type]  # a dust reading or alarm body
+    )
+    topic = topics.event_topic(site, device, env.kind)
+    outcome = validate(Inbound(topic, encode_event(env, SECRET)), lambda _s, _d: SECRET)
+    assert not hasattr(outcome, "reason"), outcome
+    return outcome.stored  # type: ignore[union-attr, return-value]
+
+
+def console_fleet_and_dust(db: Database, region: Region) -> DustDay:
+    """On top of :func:`console_region`: the Nanning gate's full heartbeat (outbox, clock,
+    software, mist cannon on), a pushed config it has not applied yet, a Liuzhou gate gone
+    offline with a failed camera; 24 h of hourly and 15-minute dust means at both sites
+    (signed, validated and stored as ingest stores them) and one PM10 alarm raised at Nanning
+    naming its profile; Liuzhou's gates never name theirs."""
+    from central.gate_commands import config_push, reports
+    from wireproto import DustAlarmBody
+    from wireproto.commands import RemoteSettings, SyncReport
+
+    now = datetime.now(SHANGHAI).replace(second=0, microsecond=0) - timedelta(minutes=1)
+    heartbeat = DeviceStatusBody(
+        state="online",
+        software_version="1.4.2",
+        outbox_depth=3,
+        camera_ok=True,
+        sensors={"camera.cam0": "ok", "dust0": "ok", "dust0.mist": "on"},
+        clock_synced=True,
+        clock_offset_ms=-42,
+        at=now,
+    )
+    db.set_device_status(
+        region.nanning, "gate-1", heartbeat.model_dump_json(exclude={"kind"}), now.isoformat()
+    )
+    gone = now - timedelta(hours=3)
+    offline = DeviceStatusBody(state="offline", camera_ok=False, at=gone)
+    db.set_device_status(
+        region.liuzhou, "gate-1", offline.model_dump_json(exclude={"kind"}), gone.isoformat()
+    )
+    config_push.set_desired(db, region.nanning, "gate-1", RemoteSettings(debounce_s=30))
+    config_push.set_desired(db, region.nanning, "gate-1", RemoteSettings(debounce_s=20))
+    reports.record(
+        db,
+        SyncReport(
+            site=region.nanning, device="gate-1", config_version=1, gallery_version=0, at=now
+        ),
+        datetime.now(UTC),
+    )
+    stored: list[StoredEvent] = []
+    pm10: list[float] = []
+    pm25: list[float] = []
+    for site, base in ((region.nanning, 60.0), (region.liuzhou, 30.0)):
+        for hour in range(23, -1, -1):  # 24 hourly windows ending at most an hour ago
+            end = now - timedelta(hours=hour)
+            value10, value25 = base + (23 - hour) * 4.0, base / 2 + (23 - hour)
+            if site == region.nanning:
+                pm10.append(value10)
+                pm25.append(value25)
+            stored.append(
+                _signed(
+                    site,
+                    DustReadingBody(
+                        sensor="dust0",
+                        window="1h",
+                        window_start=end - timedelta(hours=1),
+                        window_end=end,
+                        pm2_5=value25,
+                        pm10=value10,
+                        samples=3600,
+                        expected_samples=3600,
+                    ),
+                    now,
+                )
+            )
+            for quarter in range(4):
+                q_end = end - timedelta(minutes=15 * quarter)
+                stored.append(
+                    _signed(
+                        site,
+                        DustReadingBody(
+                            sensor="dust0",
+                            window="15min",
+                            window_start=q_end - timedelta(minutes=15),
+                            window_end=q_end,
+                            pm2_5=value25 + quarter,
+                            pm10=value10 + quarter,
+                            samples=900,
+                            expected_samples=900,
+                        ),
+                        now,
+                    )
+                )
+    alarm_value = 152.5
+    stored.append(
+        _signed(
+            region.nanning,
+            DustAlarmBody(
+                state="raised",
+                pollutant="pm10",
+                value=alarm_value,
+                limit=150.0,
+                profile="gb3095-2012",
+                window="24h",
+                at=now - timedelta(minutes=30),
+                exceedances_today=1,
+            ),
+            now,
+        )
+    )
+    db.store(stored, [], datetime.now(UTC))
+    return DustDay(tuple(pm10), tuple(pm25), alarm_value)

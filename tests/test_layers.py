@@ -60,7 +60,7 @@ CENTRAL: dict[str, set[str]] = {
     "gate_commands": {"storage", "ingest", "registry"},
     "attendance": {"storage", "registry"},
     "warnings.wage_law": {"warnings.store"},
-    "warnings": {"storage", "attendance", "warnings.store"},
+    "warnings": {"storage", "audit", "attendance", "warnings.store"},  # handling is audited
     "payroll": {
         *("storage", "audit", "registry", "attendance"),
         *("warnings.store", "warnings.wage_law"),

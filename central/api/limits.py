@@ -5,8 +5,8 @@ bearer token, so without this an anonymous caller could make central read and pa
 JSON and only then be told 401. This pure ASGI middleware sits in front of the app and:
 
 * answers **401** to a request under ``/api/v1/`` (other than the login and the routes in
-  ``PUBLIC_PATHS``) that carries no ``Authorization`` header and no session cookie, without
-  reading its body. It checks presence only: the token itself is verified by the route's
+  ``PUBLIC_PATHS``) that carries no ``Authorization`` header (the console's session cookie
+  does not authorise the API), without reading its body. It checks presence only: the token itself is verified by the route's
   dependency, after at most ``JSON_LIMIT`` bytes have been read.
 * answers **413** when ``Content-Length`` states more than the limit, without reading the body;
 * counts the chunks actually received (a chunked body has no ``Content-Length``, and a client
@@ -28,8 +28,6 @@ from urllib.parse import unquote_plus
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from central.web.csrf import SESSION_COOKIE
 
 JSON_LIMIT = 1024 * 1024
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
@@ -55,11 +53,10 @@ def _error(
 
 
 def _has_credentials(headers: Headers) -> bool:
-    """A bearer token, or the console's session cookie (which carries one)."""
-    if headers.get("authorization", "").strip():
-        return True
-    names = (part.split("=", 1)[0].strip() for part in headers.get("cookie", "").split(";"))
-    return SESSION_COOKIE in names
+    """A bearer token: the only credential the API takes. The console's session cookie does
+    not authorise /api/v1 (another site could make a signed-in browser send it), so a request
+    carrying only the cookie is refused here like one carrying nothing."""
+    return bool(headers.get("authorization", "").strip())
 
 
 def _has_control_characters(scope: Scope) -> bool:

@@ -3,7 +3,10 @@
 - The **admin** manages every account.
 - A **contractor admin** manages its own enterprise's staff and workers: site-manager
   accounts of the projects it is general contractor of, and worker accounts of the workers
-  it employs (an employment whose ``employer_id`` is its enterprise). It cannot create an
+  it employs (an employment whose ``employer_id`` is its enterprise) and whom no other
+  employer employs outside its own projects: a worker's account opens every employer's
+  records about them (``/me``), so an enterprise that merely linked a known person cannot
+  reset their account and read another employer's records as them. It cannot create an
   admin, supervisor or contractor-admin account, and any other account is invisible to it
   (404, as if it did not exist).
 - Every other role is refused (403).
@@ -53,12 +56,12 @@ def manageable(conn: Connection, who: Principal) -> ColumnElement[bool] | None:
         return None
     if who.enterprise_id is None:
         return false()
-    u, e = schema.users.c, schema.employments.c
+    u = schema.users.c
     projects = scope.general_projects(conn, who.enterprise_id)
-    employed = select(e.worker_id).where(e.employer_id == who.enterprise_id)
     return or_(
         (u.role == Role.SITE_MANAGER.value) & u.project_id.in_(sorted(projects)),
-        (u.role == Role.WORKER.value) & u.worker_id.in_(employed),
+        (u.role == Role.WORKER.value)
+        & u.worker_id.in_(scope.kept_workers(conn, who.enterprise_id)),
     )
 
 
@@ -90,12 +93,14 @@ def _check_reach(conn: Connection, who: Principal, data: UserIn) -> None:
         raise NotFound("project not found")
     if data.worker_id is not None:
         e = schema.employments.c
-        employed = conn.execute(
-            select(e.id)
-            .where(e.worker_id == data.worker_id, e.employer_id == who.enterprise_id)
-            .limit(1)
-        ).first()
-        if employed is None:
+        kept = (
+            conn.execute(
+                scope.kept_workers(conn, who.enterprise_id).where(e.worker_id == data.worker_id)
+            ).first()
+            if who.enterprise_id is not None
+            else None
+        )
+        if kept is None:
             raise NotFound("worker not found")
 
 

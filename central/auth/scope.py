@@ -35,8 +35,8 @@ from sqlalchemy import (
     true,
 )
 
-from central.auth.users import Principal, Role
-from central.errors import Forbidden, InvalidInput, NotFound
+from central.auth.users import Principal, Role, principal_of
+from central.errors import Conflict, Forbidden, InvalidInput, NotFound
 from central.storage import schema
 
 READ_ALL = (Role.ADMIN,)
@@ -275,6 +275,68 @@ def may_see_whole_numbers(who: Principal) -> bool:
     return who.role in (Role.ADMIN, Role.CONTRACTOR_ADMIN)
 
 
+def _employed_elsewhere(conn: Connection, enterprise_id: int) -> Select[Any]:
+    """Worker ids with an employment (past or present) outside the enterprise's reach: another
+    employer's, on a project it is not general contractor of."""
+    e = schema.employments.c
+    mine = general_projects(conn, enterprise_id)
+    return select(e.worker_id).where(
+        e.employer_id != enterprise_id, e.project_id.not_in(sorted(mine))
+    )
+
+
+def kept_workers(conn: Connection, enterprise_id: int) -> Select[Any]:
+    """Worker ids whose account this enterprise manages: it employs them, and no employment
+    of theirs lies outside its reach (see :func:`kept_records`)."""
+    e = schema.employments.c
+    return select(e.worker_id).where(
+        e.employer_id == enterprise_id,
+        e.worker_id.not_in(_employed_elsewhere(conn, enterprise_id)),
+    )
+
+
+def kept_records(conn: Connection, who: Principal, worker_ids: list[str]) -> set[str]:
+    """Workers whose person-wide record ``who`` keeps: the admin all; an enterprise admin those
+    it employs or who work on its projects, when every employment of theirs (past or present)
+    is its own or on a project it is general contractor of.
+
+    The real-name record (payroll card, name, bank) and the worker's account are one per
+    person and reach every employer's side of them: a worker's account reads all of their
+    wage lines, a replaced card is the one every employer's bank file pays, and the whole
+    card number is another employer's payroll data. An enterprise that merely linked a known
+    person by their ID number gets none of these; when unrelated employers share a worker,
+    the admin changes the record.
+    """
+    if who.role in READ_ALL:
+        return set(worker_ids)
+    if who.role is not Role.CONTRACTOR_ADMIN or who.enterprise_id is None:
+        return set()
+    return kept_by(conn, who.enterprise_id, worker_ids)
+
+
+def kept_by(conn: Connection, enterprise_id: int, worker_ids: list[str]) -> set[str]:
+    """The workers among ``worker_ids`` whose record this enterprise keeps (as above)."""
+    if not worker_ids:
+        return set()
+    e = schema.employments.c
+    mine = general_projects(conn, enterprise_id)
+    rows = conn.execute(
+        select(e.worker_id)
+        .where(
+            e.worker_id.in_(worker_ids),
+            or_(e.employer_id == enterprise_id, e.project_id.in_(sorted(mine))),
+            e.worker_id.not_in(_employed_elsewhere(conn, enterprise_id)),
+        )
+        .distinct()
+    )
+    return set(rows.scalars())
+
+
+def keeps_record(conn: Connection, who: Principal, worker_id: str) -> bool:
+    """Whether ``who`` may change the worker's person-wide record (see :func:`kept_records`)."""
+    return worker_id in kept_records(conn, who, [worker_id])
+
+
 def warnings_filter(conn: Connection, who: Principal) -> ColumnElement[bool] | None:
     """Wage warnings the caller may read: whole projects' warnings, and a subcontractor's
     warnings about its own workers; None for every warning."""
@@ -302,6 +364,61 @@ def require_warning(conn: Connection, who: Principal, warning_id: int) -> None:
     if conn.execute(q).first() is None:
         raise NotFound(f"warning {warning_id}")
     require_role(who, Role.CONTRACTOR_ADMIN, Role.SUPERVISOR)
+
+
+_LEVELS = {"province": 0, "city": 1, "county": 2}
+
+
+def division_level(code: str) -> str:
+    """``450000`` province, ``450100`` city, ``450102`` county (GB/T 2260)."""
+    if code.endswith("0000"):
+        return "province"
+    return "city" if code.endswith("00") else "county"
+
+
+def parent_division(code: str) -> str | None:
+    """The level above: a county's city, a city's province; None above a province."""
+    level = division_level(code)
+    if level == "province":
+        return None
+    return code[:2] + "0000" if level == "city" else code[:4] + "00"
+
+
+def escalation_target(conn: Connection, who: Principal, warning_id: int) -> str:
+    """Where this caller's escalation sends a warning: the level above its own (a county's
+    supervisor → its city, a city's → the province); the admin's, one level above where the
+    warning stands. Call after :func:`require_warning`. 403 for anyone but a supervisor, 409
+    when the warning is already there or higher, or its project has no division."""
+    require_role(who, Role.SUPERVISOR)
+    w, p = schema.wage_warnings.c, schema.projects.c
+    row = conn.execute(
+        select(w.escalated_to, p.division_code)
+        .select_from(schema.wage_warnings.outerjoin(schema.projects, p.id == w.project_id))
+        .where(w.id == warning_id)
+    ).one()
+    current = row.escalated_to or row.division_code
+    if current is None:
+        raise Conflict(f"warning {warning_id}'s project has no division to escalate from")
+    base = current if who.role is Role.ADMIN else who.division_code or ""
+    target = parent_division(base) if base else None
+    if target is None:
+        raise Conflict("a province's supervisors have no level above them to escalate to")
+    if _LEVELS[division_level(current)] <= _LEVELS[division_level(target)]:
+        raise Conflict(f"warning {warning_id} is already escalated to {current}")
+    return target
+
+
+def require_assignable(conn: Connection, username: str, warning_id: int) -> None:
+    """A warning is assigned only to an enabled account that may itself handle it. Unknown and
+    out-of-scope names get the same answer, so the form is no oracle for accounts."""
+    u = schema.users
+    row = conn.execute(select(u).where(u.c.username == username, u.c.disabled == 0)).first()
+    try:
+        if row is None:
+            raise NotFound(username)
+        require_warning(conn, principal_of(row), warning_id)
+    except (NotFound, Forbidden):
+        raise InvalidInput(f"no account named {username[:64]!r} may handle this warning") from None
 
 
 def restrict(

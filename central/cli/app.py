@@ -90,6 +90,10 @@ def serve(
         bool,
         typer.Option(help="mark console cookies Secure even on plain HTTP (a TLS proxy in front)"),
     ] = False,
+    gate_silent_minutes: Annotated[
+        float,
+        typer.Option(help="a gate silent this long (no status, no event) becomes a warning"),
+    ] = 30,
     verbose: bool = False,
 ) -> None:
     """Run the MQTT ingest and the HTTP API in one process (Ctrl-C stops both cleanly)."""
@@ -121,6 +125,7 @@ def serve(
         ),
         broker_ca_file=broker_ca_file,
         secure_cookies=secure_cookies,
+        gate_silent_after_s=gate_silent_minutes * 60,
     )
     if broker_password_file is not None and settings.broker:
         from central.provisioning.broker_url import with_password

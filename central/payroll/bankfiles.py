@@ -26,6 +26,7 @@ from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 
 from central.clock import now_iso
 from central.errors import Conflict, InvalidInput
+from central.payroll import paid_summaries
 from central.payroll.bank_layouts import SITEGATE, BankLayout, parse_amount
 from central.payroll.batches import PAYABLE, batch, log, settle_state, submit
 from central.registry.sealing import Sealer
@@ -235,6 +236,7 @@ def import_results(
                 result.errors.append(f"{where}: status must be one of {allowed}")
             else:
                 paid = status == "paid"
+                paid_at = now_iso()
                 conn.execute(
                     p.update()
                     .where(p.c.id == line_id)
@@ -243,9 +245,13 @@ def import_results(
                         paid_fen=amount if paid else 0,
                         bank_ref=bank_ref[:100] or None,
                         bank_message=message[:200] or None,
-                        paid_at=now_iso() if paid else None,
+                        paid_at=paid_at if paid else None,
                     )
                 )
+                if paid and amount > 0:
+                    paid_summaries.record_payment(
+                        conn, str(b["project_id"]), row.worker_id, paid_at, amount
+                    )
                 log(conn, batch_id, f"bank_{status}", by_user, message or None, line_id=line_id)
                 if paid:
                     result.paid += 1

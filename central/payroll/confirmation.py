@@ -5,7 +5,9 @@ confirm it, or dispute it with a reason. A disputed line is held back from the b
 flagged to the contractor and the supervisor; the wage sheet records who confirmed what, when.
 """
 
-from sqlalchemy import Connection, select
+from typing import Any
+
+from sqlalchemy import Connection, Select, select
 
 from central.clock import now_iso
 from central.errors import Conflict, InvalidInput, NotFound
@@ -47,13 +49,12 @@ def respond(
         return updated
 
 
-def wage_sheet(
-    conn: Connection, batch_id: int, line_id: int | None = None
-) -> list[dict[str, object]]:
-    """The monthly wage sheet: each line with the worker's name and answer (masked IDs), its
-    employer, pay kind and rate, and the worked time split by kind with the money of each."""
+def wage_sheet_select(batch_id: int, line_id: int | None = None) -> Select[Any]:
+    """The wage sheet's query (unordered): each line with the worker's name and answer (masked
+    IDs), its employer, pay kind and rate, and the worked time split by kind with the money of
+    each. The console's wage-sheet page pages and sorts this same SELECT."""
     p, w = schema.payroll_lines.c, schema.workers.c
-    rows = conn.execute(
+    return (
         select(
             p.id,
             p.worker_id,
@@ -88,6 +89,13 @@ def wage_sheet(
         .join(schema.workers, w.id == p.worker_id)
         .outerjoin(schema.enterprises, schema.enterprises.c.id == p.employer_id)
         .where(p.batch_id == batch_id, *([p.id == line_id] if line_id is not None else []))
-        .order_by(p.worker_id)
     )
+
+
+def wage_sheet(
+    conn: Connection, batch_id: int, line_id: int | None = None
+) -> list[dict[str, object]]:
+    """The monthly wage sheet: :func:`wage_sheet_select`'s lines, by worker."""
+    query = wage_sheet_select(batch_id, line_id)
+    rows = conn.execute(query.order_by(schema.payroll_lines.c.worker_id))
     return [dict(r._mapping) for r in rows]

@@ -79,17 +79,3 @@ def gates_select(projects: Collection[str] | None) -> Select[Any]:
         .select_from(schema.devices.outerjoin(schema.projects, p.id == d.site))
         .where(_in_scope(d.site, projects))
     )
-
-
-def warnings_select(projects: Collection[str] | None) -> Select[Any]:
-    """Wage warnings on projects in scope (the admin: every warning), newest first by id."""
-    w = schema.wage_warnings.c
-    return select(
-        w.id.label("id"),
-        w.created_at.label("created_at"),
-        w.severity.label("severity"),
-        w.kind.label("kind"),
-        w.project_id.label("project_id"),
-        w.subject.label("subject"),
-        w.state.label("state"),
-    ).where(_in_scope(w.project_id, projects))

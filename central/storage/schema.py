@@ -474,6 +474,27 @@ wage_warnings = Table(
     Column("handled_at", String(40), nullable=True),
     Column("created_at", String(40), nullable=False),
     Index("ix_wage_warnings_project_state", "project_id", "state"),
+    # handling (central/warnings/handling.py): who has it now, and the GB/T 2260 division it
+    # was escalated to (NULL: the project's own supervisors); each action is a history row
+    Column("assignee", String(64), nullable=True),
+    Column("escalated_to", String(6), nullable=True),
+    Column("updated_at", String(40), nullable=True),
+)
+
+# Every action on a warning, oldest first: raised, assigned, noted, resolved, reopened,
+# escalated, and the system's own resolutions (a gate back, a dust alarm cleared).
+warning_history = Table(
+    "warning_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("warning_id", Integer, ForeignKey("wage_warnings.id"), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("actor_role", String(20), nullable=True),
+    Column("action", String(20), nullable=False),
+    Column("note", String(500), nullable=True),
+    Column("detail", Text, nullable=True),  # JSON: assignee, escalation target, evidence
+    Index("ix_warning_history_warning", "warning_id", "id"),
 )
 
 users = Table(
@@ -523,6 +544,7 @@ WAGE_TABLES = (
     payroll_log,
     period_closings,
     wage_warnings,
+    warning_history,
     users,
     api_tokens,
 )
@@ -688,4 +710,77 @@ login_attempts = Table(
     Column("outcome", String(12), nullable=False),  # pending | ok | failed | throttled
     Index("ix_login_attempts_username", "username_sha256", "id"),
     Index("ix_login_attempts_client", "client", "at_utc_us"),
+)
+
+# --- Overview data: special wage accounts, the arrears register, payment summaries ---------
+
+# A project's special wage account (农民工工资专用账户, 保障农民工工资支付条例 art. 26): the
+# account number is sealed like a card number and only its masked form is shown.
+project_wage_accounts = Table(
+    "project_wage_accounts",
+    metadata,
+    Column("project_id", String(64), ForeignKey("projects.id"), primary_key=True),
+    Column("bank", String(100), nullable=False),
+    Column("account_sealed", LargeBinary, nullable=False),
+    Column("account_masked", String(32), nullable=False),
+    Column("opened_on", String(10), nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Column("recorded_at", String(40), nullable=False),
+)
+
+# 存量欠薪案件: wage-arrears cases, opened from a complaint, a warning or by an inspector.
+arrears_cases = Table(
+    "arrears_cases",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False),
+    Column("source", String(12), nullable=False),  # complaint | warning | inspector
+    Column("source_ref", String(64), nullable=True),  # the warning id or complaint reference
+    Column("amount_fen", BigInteger, nullable=False),  # wages owed, integer fen
+    Column("workers", Integer, nullable=False),  # workers owed
+    Column("status", String(12), nullable=False),  # open | resolved
+    Column("summary", String(500), nullable=False),
+    Column("resolution", String(500), nullable=True),
+    Column("opened_by", String(64), nullable=False),
+    Column("opened_at", String(40), nullable=False),
+    Column("updated_by", String(64), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+    Index("ix_arrears_cases_status", "status", "project_id"),
+)
+
+# Wages paid through the platform, summed when a bank result is imported
+# (central/payroll/paid_summaries.py), so a province's overview never sums millions of lines.
+paid_months = Table(
+    "paid_months",
+    metadata,
+    Column("project_id", String(64), primary_key=True),
+    Column("month", String(7), primary_key=True),  # of paid_at
+    Column("paid_fen", BigInteger, nullable=False),
+    Column("lines", Integer, nullable=False),
+)
+
+# Each worker paid on a project, with the first and last month paid: distinct workers paid
+# (in total, this month) without scanning the lines.
+paid_workers = Table(
+    "paid_workers",
+    metadata,
+    Column("project_id", String(64), primary_key=True),
+    Column("worker_id", String(64), primary_key=True),
+    Column("first_month", String(7), nullable=False),
+    Column("last_month", String(7), nullable=False),
+    Index("ix_paid_workers_last", "last_month", "project_id"),
+)
+
+# Distinct workers with a check-in per site and local date, and how many of them are registered
+# (employed) on that project: the overview's daily trend and real-name rate without scanning
+# millions of events. Recounted from ``attendance`` for each (site, date) that newly stored
+# events touch (central/attendance/presence.py).
+site_days = Table(
+    "site_days",
+    metadata,
+    Column("site", String(64), primary_key=True),
+    Column("local_date", String(10), primary_key=True),
+    Column("workers", Integer, nullable=False),
+    Column("registered", Integer, nullable=False),
+    Index("ix_site_days_date", "local_date", "site"),
 )

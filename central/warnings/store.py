@@ -6,10 +6,10 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from central.clock import now_iso
-from central.errors import Conflict, InvalidInput, NotFound
-from central.storage import Database, schema
+from central.storage import schema
 
 SEVERITIES = ("high", "medium", "low")
+SYSTEM = "system"  # the actor of what the indicators and scanners do on their own
 
 
 def raise_warning(
@@ -35,7 +35,7 @@ def raise_warning(
     state = conn.execute(select(t.c.state).where(t.c.key == key)).scalar_one_or_none()
     body = json.dumps(evidence, ensure_ascii=False, sort_keys=True, default=str)
     if state is None:
-        conn.execute(
+        created = conn.execute(
             t.insert().values(
                 key=key,
                 kind=kind,
@@ -48,31 +48,52 @@ def raise_warning(
                 created_at=now_iso(),
             )
         )
+        key_row = created.inserted_primary_key
+        assert key_row is not None  # an INSERT of one row always has its key
+        add_history(conn, int(key_row[0]), SYSTEM, None, "raised")
         return True
     if state == "open":
         conn.execute(t.update().where(t.c.key == key).values(evidence=body, subject=subject))
     return False
 
 
-def handle(db: Database, warning_id: int, note: str, by_user: str) -> dict[str, object]:
-    """Mark a warning handled; the note says what was done (paid, retried, contract signed)."""
-    if not note.strip():
-        raise InvalidInput("handling a warning needs a note saying what was done")
-    t = schema.wage_warnings
-    with db.begin() as conn:
-        row = conn.execute(select(t).where(t.c.id == warning_id)).first()
-        if row is None:
-            raise NotFound(f"warning {warning_id}")
-        if row.state != "open":
-            raise Conflict(f"warning {warning_id} is already {row.state}")
-        conn.execute(
-            t.update()
-            .where(t.c.id == warning_id)
-            .values(
-                state="handled", note=note.strip()[:500], handled_by=by_user, handled_at=now_iso()
-            )
+def add_history(
+    conn: Connection,
+    warning_id: int,
+    actor: str,
+    role: str | None,
+    action: str,
+    note: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append one action to the warning's history (who, when, what, the note) and stamp the
+    warning as changed: the queue sorts by it and the detail page shows every row."""
+    at = now_iso()
+    conn.execute(
+        schema.warning_history.insert().values(
+            warning_id=warning_id,
+            at=at,
+            actor=actor[:64],
+            actor_role=role,
+            action=action,
+            note=note,
+            detail=None if detail is None else json.dumps(detail, ensure_ascii=False, default=str),
         )
-        return public(conn.execute(select(t).where(t.c.id == warning_id)).one()._mapping)
+    )
+    t = schema.wage_warnings
+    conn.execute(t.update().where(t.c.id == warning_id).values(updated_at=at))
+
+
+def resolve_by_system(conn: Connection, warning_id: int, why: str) -> None:
+    """Close an open warning whose fact has ended (a gate heard from again, a dust alarm
+    cleared): handled by ``system`` with the reason as its note, in its history."""
+    t = schema.wage_warnings
+    conn.execute(
+        t.update()
+        .where(t.c.id == warning_id, t.c.state == "open")
+        .values(state="handled", note=why[:500], handled_by=SYSTEM, handled_at=now_iso())
+    )
+    add_history(conn, warning_id, SYSTEM, None, "resolved", why[:500])
 
 
 def public(row: Any) -> dict[str, object]:

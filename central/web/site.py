@@ -13,12 +13,22 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from central.web import errors
-from central.web.routes import lists, login, overview
+from central.web.routes import arrears, attendance, dust, lists, login, overview, wage_payment
+from central.web.routes import warnings as warning_queue
 from central.web.vendor import VENDOR
 
 STATIC = Path(__file__).parent / "static"
 #: Every console router, listed once.
-ROUTERS = (login.router, overview.router, lists.router)
+ROUTERS = (
+    login.router,
+    overview.router,
+    warning_queue.router,  # the warnings queue, before the plain lists
+    lists.router,
+    dust.router,
+    arrears.router,
+    attendance.router,
+    wage_payment.router,
+)
 
 
 def mount(app: FastAPI) -> None:

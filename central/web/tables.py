@@ -15,6 +15,7 @@ file as text (central/spreadsheets.py), so a worker's name cannot become a formu
 import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
 from openpyxl import Workbook
@@ -36,10 +37,29 @@ class Column:
     sortable: bool = True
     kind: Literal["text", "int", "fen", "date"] = "text"
     labels: tuple[tuple[str, str], ...] = ()  # stored value → msgid shown (e.g. a status)
+    # a drill-down link: a path with ``{column}`` placeholders filled from the row (quoted),
+    # e.g. ``/console/payroll/{id}``; a row missing a placeholder's value gets no link
+    link: str = ""
 
     def label_of(self, value: object) -> str | None:
         """The msgid shown for a coded value (translated by the template); None if unknown."""
         return next((label for v, label in self.labels if v == value), None)
+
+    def href(self, row: Mapping[str, Any]) -> str | None:
+        """The cell's drill-down link for ``row``, every value URL-quoted; None without one."""
+        if not self.link:
+            return None
+        from string import Formatter
+        from urllib.parse import quote
+
+        values: dict[str, str] = {}
+        for _text, key, _spec, _conv in Formatter().parse(self.link):
+            if key is None:
+                continue
+            if row.get(key) is None:
+                return None
+            values[key] = quote(str(row[key]), safe="")
+        return self.link.format(**values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,13 +202,20 @@ def all_rows(
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
+def _cell(column: Column, value: object) -> object:
+    """An export cell: fen as an exact yuan number (the header says yuan), the rest as is."""
+    if column.kind == "fen" and isinstance(value, int):
+        return Decimal(value).scaleb(-2)
+    return value
+
+
 def xlsx(spec: TableSpec, headers: Sequence[str], rows: list[dict[str, Any]]) -> bytes:
     """The rows as an .xlsx workbook: translated headers, text cells stored as text."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(spec.name[:31])
     sheet.append(xlsx_row(sheet, headers))
     for row in rows:
-        sheet.append(xlsx_row(sheet, [row.get(c.key) for c in spec.columns]))
+        sheet.append(xlsx_row(sheet, [_cell(c, row.get(c.key)) for c in spec.columns]))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

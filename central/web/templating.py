@@ -53,8 +53,12 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/console/overview", N_("Overview"), _SUPERVISION),
     NavItem("/console/projects", N_("Projects"), _SUPERVISION),
     NavItem("/console/workers", N_("Workers"), _SUPERVISION),
+    NavItem("/console/attendance", N_("Attendance"), _SUPERVISION),
+    NavItem("/console/payroll", N_("Wage payment"), _SUPERVISION),
     NavItem("/console/gates", N_("Gates"), _SUPERVISION),
+    NavItem("/console/dust", N_("Dust"), _SUPERVISION),
     NavItem("/console/warnings", N_("Warnings"), _SUPERVISION),
+    NavItem("/console/arrears", N_("Arrears cases"), _SUPERVISION),
 )
 
 ROLE_LABELS: dict[Role, str] = {

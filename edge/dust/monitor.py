@@ -219,6 +219,8 @@ class DustMonitor:
         """For the device status ``sensors`` map (values ≤ 64 characters)."""
         name = self.cfg.name
         out = {name: self.state(), f"{name}.bad_frames": str(self.stats.bad_frames)}
+        if self.cannon is not None:  # supervisors see whether the mist cannon is running
+            out[f"{name}.mist"] = "on" if self.cannon.on else "off"
         for up in self.uploaders:
             out[f"hj212.{up.platform.name}"] = up.health()
         return out

@@ -373,6 +373,10 @@ def test_an_unauthenticated_50mb_json_is_refused_before_it_is_read(served: Serve
     # Streaming it anyway: the answer is already there, nothing like 50 MB was taken.
     status, sent, _ = served.raw(head, iter([b"x" * 65536] * 800))
     assert status.startswith("HTTP/1.1 401") and sent < 10 * 1024 * 1024
+    # The console's session cookie is no API credential: refused the same way.
+    cookie = head.replace("\r\n\r\n", "\r\nCookie: sitegate_session=x\r\n\r\n")
+    status, sent, seconds = served.raw(cookie)
+    assert status.startswith("HTTP/1.1 401") and sent == 0 and seconds < 1.0
 
 
 def test_an_authenticated_oversized_body_is_413_before_it_is_read(

@@ -155,6 +155,7 @@ OTHER_PROJECT = [
     ("DELETE", "/api/v1/workers/{other_worker}/face-consent", None),
     ("POST", "/api/v1/warnings/{other_warning}/handle", {"note": "not mine"}),
     ("GET", "/api/v1/dust?site={other_project}", None),
+    ("GET", "/api/v1/fleet/dust/{other_project}", None),
     (
         "POST",
         "/api/v1/employments",

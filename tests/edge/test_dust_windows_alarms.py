@@ -228,3 +228,20 @@ def test_monitor_through_a_pty_marks_a_silent_sensor(tmp_path: Path) -> None:
         monitor.stop()
         sim.close()
         outbox.close()
+
+
+def test_status_reports_the_mist_cannon(tmp_path: Path) -> None:
+    """Supervisors see the mist cannon's state in the gate's heartbeat (status ``sensors``)."""
+    cfg = DustConfig.model_validate({"sensor": {"driver": "sds011", "port": "/dev/null"}})
+    outbox = Outbox(tmp_path / "outbox.db", "site-d", "gate-d", b"k" * 16, SHANGHAI)
+    try:
+        plain = DustMonitor(cfg, outbox, SHANGHAI, clock=ManualClock(T0))
+        assert "dust0.mist" not in plain.health()  # no relay: nothing to report
+        relay = LogRelay()
+        monitor = DustMonitor(cfg, outbox, SHANGHAI, clock=ManualClock(T0), relay=relay)
+        assert monitor.health()["dust0.mist"] == "off"
+        assert monitor.cannon is not None
+        monitor.cannon.update(True, T0)
+        assert monitor.health()["dust0.mist"] == "on" and relay.changes == [True]
+    finally:
+        outbox.close()

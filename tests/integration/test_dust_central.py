@@ -115,6 +115,14 @@ def test_dust_readings_and_alarms_reach_central_and_are_served(
         wait_until(lambda: sensor_state() == "silent", 20, "status: dust0 silent")
         wait_until(lambda: device.outbox.depth() == 0, 20, "every dust event acked")
         assert central.get("/api/v1/dead-letters") == []
+        # the alarm entered the warnings queue on ingest and left it when the gate cleared it
+        (warning,) = central.get("/api/v1/warnings", kind="dust_exceedance")  # type: ignore[misc]
+        assert (warning["project_id"], warning["state"], warning["handled_by"]) == (
+            SITE,
+            "handled",
+            "system",
+        )
+        assert warning["evidence"]["at"] == "2026-03-02T10:01:00+08:00"
     finally:
         device.stop()
         sim.close()

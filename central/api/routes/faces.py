@@ -18,9 +18,9 @@ from central.api.schemas.enrollment import (
     FaceDataStats,
 )
 from central.auth.deps import CurrentUser, SealerDep
-from central.auth.scope import consent_enterprise, require_role, require_worker
+from central.auth.scope import consent_enterprise, kept_by, require_role, require_worker
 from central.auth.users import Principal, Role
-from central.errors import NotFound, TooLarge
+from central.errors import Forbidden, NotFound, TooLarge
 from central.registry import enrollment
 from central.service import CentralService
 from central.storage import Database
@@ -131,6 +131,13 @@ def enroll_photos(
     """
     with db.engine.connect() as conn:
         acting_for = consent_enterprise(conn, who, worker_id)
+        # A worker's templates go to every gate a consent covers, another employer's included:
+        # only the record's keepers add faces to them (central/auth/scope.py kept_records).
+        if acting_for is not None and worker_id not in kept_by(conn, acting_for, [worker_id]):
+            raise Forbidden(
+                "this worker's face is shared with another employer's gates: "
+                "the admin enrolls new photos"
+            )
 
     def may_name(other: str) -> bool:
         with db.engine.connect() as conn:

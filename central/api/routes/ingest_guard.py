@@ -9,7 +9,7 @@ from central.api.deps import DbDep
 from central.api.errors import AUTHENTICATED, error_responses
 from central.api.schemas.ingest_guard import DeadLetterCountPublic, HeldEventPublic
 from central.auth.deps import CurrentUser
-from central.auth.scope import require_role, whole_projects
+from central.auth.scope import require_role, visible_projects, whole_projects
 from central.auth.users import Role
 from central.storage import schema
 from central.validation import Code
@@ -76,5 +76,8 @@ def dead_letter_counts(
     if reason:
         q = q.where(c.reason == reason)
     with db.engine.connect() as conn:
+        sites = visible_projects(conn, who)
+        if sites is not None:  # a supervisor: the senders of its own jurisdiction only
+            q = q.where(c.site.in_(sorted(sites)))
         rows = conn.execute(q.order_by(c.hour.desc(), c.count.desc()).limit(limit))
         return [DeadLetterCountPublic.model_validate(dict(r._mapping)) for r in rows]

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import select
+from sqlalchemy import false, or_, select
 
 from central.api.deps import DbDep, ServiceDep
 from central.api.errors import AUTHENTICATED, error_responses
@@ -14,6 +14,7 @@ from central.auth.scope import require_role, visible_projects
 from central.auth.users import Role
 from central.storage import schema
 from central.validation import Code
+from wireproto.topics import ROOT
 
 router = APIRouter(tags=["operations"])
 
@@ -81,11 +82,16 @@ def dead_letters(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[DeadLetterPublic]:
     """Messages ingest refused, newest first, with the reason (payloads are not served)."""
-    require_role(who, Role.SUPERVISOR)  # payloads of any site: operators only
+    require_role(who, Role.SUPERVISOR)  # operators: the admin, and supervisors (their sites)
     d = schema.dead_letters.c
     q = select(d.id, d.received_at, d.topic, d.reason, d.detail, d.payload_size)
     if reason:
         q = q.where(d.reason == reason)
     with db.engine.connect() as conn:
+        sites = visible_projects(conn, who)
+        if sites is not None:  # a topic names its site: another jurisdiction's stay unseen
+            q = q.where(
+                or_(false(), *(d.topic.startswith(f"{ROOT}/{s}/", autoescape=True) for s in sites))
+            )
         rows = conn.execute(q.order_by(d.id.desc()).limit(limit))
         return [DeadLetterPublic.model_validate(dict(r._mapping)) for r in rows]

@@ -14,6 +14,14 @@ from central.auth.deps import CurrentUser
 from central.auth.scope import require_role, visible_projects
 from central.auth.users import Role
 from central.clock import zone
+from central.reports.indicators import (
+    ArrearsSummary,
+    KeyIndicators,
+    MonthPaid,
+    arrears_summary,
+    key_indicators,
+    monthly_paid,
+)
 from central.reports.overview import DailyCount, Overview, daily_on_site, overview
 
 router = APIRouter(prefix="/api/v1/overview", tags=["overview"])
@@ -40,3 +48,42 @@ def get_daily_on_site(who: CurrentUser, request: Request, db: DbDep) -> list[Dai
     today = datetime.now(zone(request.app.state.service.settings.timezone)).date()
     with db.engine.connect() as conn:
         return daily_on_site(conn, visible_projects(conn, who), today)
+
+
+@router.get(
+    "/indicators",
+    response_model=KeyIndicators,
+    responses=error_responses(*AUTHENTICATED, 403),
+)
+def get_indicators(who: CurrentUser, request: Request, db: DbDep) -> KeyIndicators:
+    """The five key indicators (numerator, denominator, rate) per project, county, city and
+    for the whole jurisdiction: the overview's rankings."""
+    require_role(who, Role.SUPERVISOR)
+    today = datetime.now(zone(request.app.state.service.settings.timezone)).date()
+    with db.engine.connect() as conn:
+        return key_indicators(conn, visible_projects(conn, who), today)
+
+
+@router.get(
+    "/monthly-paid",
+    response_model=list[MonthPaid],
+    responses=error_responses(*AUTHENTICATED, 403),
+)
+def get_monthly_paid(who: CurrentUser, request: Request, db: DbDep) -> list[MonthPaid]:
+    """Wages paid through the platform per month, the last 12 months (the overview's trend)."""
+    require_role(who, Role.SUPERVISOR)
+    today = datetime.now(zone(request.app.state.service.settings.timezone)).date()
+    with db.engine.connect() as conn:
+        return monthly_paid(conn, visible_projects(conn, who), today)
+
+
+@router.get(
+    "/arrears",
+    response_model=ArrearsSummary,
+    responses=error_responses(*AUTHENTICATED, 403),
+)
+def get_arrears(who: CurrentUser, db: DbDep) -> ArrearsSummary:
+    """Open arrears cases: count, amount and workers owed, by city and by project."""
+    require_role(who, Role.SUPERVISOR)
+    with db.engine.connect() as conn:
+        return arrears_summary(conn, visible_projects(conn, who))

@@ -45,7 +45,10 @@ def _batch_in_scope(
     project's batch are its general contractor's (a subcontractor gets 403)."""
     with db.engine.connect() as conn:
         b = batches.batch(conn, batch_id)
-        require_project(conn, who, str(b["project_id"]), *roles, whole=whole)
+        try:
+            require_project(conn, who, str(b["project_id"]), *roles, whole=whole)
+        except NotFound:  # answered as a missing batch: never name the project behind an id
+            raise NotFound(f"payroll batch {batch_id}") from None
         if who.role is Role.WORKER:
             raise NotFound(f"payroll batch {batch_id}")  # workers see their lines under /me
         return b

@@ -26,6 +26,7 @@ from central.api.schemas.registry import (
 from central.auth.deps import CurrentUser, SealerDep
 from central.auth.scope import (
     enterprises_filter,
+    kept_records,
     may_see_whole_numbers,
     records_filter,
     require_employer_on,
@@ -157,6 +158,11 @@ def add_worker(
     return WorkerPublic.model_validate(created)
 
 
+def _whole_fields(worker_id: str, cards: set[str]) -> tuple[str, ...]:
+    """The whole numbers shown for a revealed worker: the card only to its record's keepers."""
+    return ("id_number", "card_number") if worker_id in cards else ("id_number",)
+
+
 @router.get(
     "/workers",
     response_model=list[WorkerPublic],
@@ -175,16 +181,20 @@ def list_workers(
             q = q.where(clause)
         rows = [dict(r._mapping) for r in conn.execute(q)]
         allowed: set[str] = set()
+        cards: set[str] = set()
         if reveal:
             if not may_see_whole_numbers(who):
                 raise Forbidden("whole ID and card numbers are for payroll staff only")
             allowed = revealable(conn, who, [str(r["id"]) for r in rows])
+            cards = kept_records(conn, who, sorted(allowed))
     # Whole numbers only of workers the caller employs (or pays, as general contractor) now;
-    # the others stay masked. Each reveal is audited before it is sent.
+    # the others stay masked. Each reveal is audited before it is sent. The whole card
+    # number only to those who keep the record (scope.kept_records): a known person linked
+    # by ID number does not hand the new employer another employer's payroll card.
     whole = workers.reveal_audited(db, sealer, who.actor, sorted(allowed))
     for r in rows:
         if r["id"] in whole:
-            r |= {k: whole[str(r["id"])][k] for k in ("id_number", "card_number")}
+            r |= {k: whole[str(r["id"])][k] for k in _whole_fields(str(r["id"]), cards)}
     return [WorkerPublic.model_validate(r) for r in rows]
 
 
@@ -210,6 +220,7 @@ def get_worker(
         if reveal and not may_see_whole_numbers(who):
             raise Forbidden("whole ID and card numbers are for payroll staff only")
         allowed = revealable(conn, who, [worker_id]) if reveal else set()
+        cards = kept_records(conn, who, sorted(allowed))
         for key, table, clause in (
             ("employments", schema.employments, records_filter(conn, who, schema.employments)),
             ("contracts", schema.contracts, records_filter(conn, who, schema.contracts)),
@@ -223,7 +234,7 @@ def get_worker(
         raise Forbidden("whole numbers are for an employer that employs this worker now")
     whole = workers.reveal_audited(db, sealer, who.actor, sorted(allowed))
     if worker_id in whole:
-        found |= {k: whole[worker_id][k] for k in ("id_number", "card_number")}
+        found |= {k: whole[worker_id][k] for k in _whole_fields(worker_id, cards)}
     return WorkerDetail.model_validate(found)
 
 

@@ -16,7 +16,7 @@ from central.api.schemas.registry import EmploymentPublic, ProjectPublic
 from central.auth.deps import CurrentUser, SealerDep
 from central.auth.scope import may_register_on, require_employer_on, require_project
 from central.auth.users import Role
-from central.errors import NotFound
+from central.errors import Forbidden, NotFound
 from central.registry import employment, enrollment, gate_cards, organisations, workers
 
 router = APIRouter(prefix="/api/v1", tags=["tenancy"], responses=error_responses(*AUTHENTICATED))
@@ -91,9 +91,18 @@ def change_project(
     project_id: str, body: organisations.ProjectChange, db: DbDep, who: CurrentUser
 ) -> ProjectPublic:
     """Change the project's status (under construction, suspended, completed) or division
-    code: its general contractor's admin or the admin."""
+    code: its general contractor's admin or the admin.
+
+    The division decides which labour inspectors supervise the site, so a general contractor
+    sets it only while it is unset (a project registered before jurisdictions existed): moving
+    a supervised site out of its inspectors' sight is the admin's (403 otherwise).
+    """
     with db.engine.connect() as conn:
         may_register_on(conn, who, project_id)
+        current = organisations.project(conn, project_id)["division_code"]
+    moved = body.division_code is not None and body.division_code != current
+    if moved and current is not None and who.role is not Role.ADMIN:
+        raise Forbidden("the project's division is set: the admin moves it to another")
     return ProjectPublic.model_validate(organisations.change_project(db, project_id, body))
 
 

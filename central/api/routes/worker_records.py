@@ -2,8 +2,10 @@
 or bank, and the card's history. Each change is audited (central/registry/worker_records.py).
 
 Who may: the admin, and an enterprise admin who may see the worker's whole numbers (its
-current employer or the general contractor of a project the worker works on); anyone else
-who can see the worker gets 403, anyone who cannot, 404.
+current employer or the general contractor of a project the worker works on) and keeps the
+record (no other employer employs the worker outside its projects: a new card is the one
+every employer's bank file pays, scope.kept_records); anyone else who can see the worker
+gets 403, anyone who cannot, 404.
 """
 
 from typing import Annotated
@@ -16,7 +18,7 @@ from central.api.errors import AUTHENTICATED, error_responses
 from central.api.schemas.registry import WorkerPublic
 from central.audit import Actor
 from central.auth.deps import CurrentUser, SealerDep, client_address
-from central.auth.scope import require_worker, revealable
+from central.auth.scope import keeps_record, require_worker, revealable
 from central.auth.users import Principal
 from central.errors import Forbidden
 from central.registry.worker_records import (
@@ -38,6 +40,10 @@ def _may_edit(db: Database, who: Principal, worker_id: str) -> None:
         require_worker(conn, who, worker_id)
         if worker_id not in revealable(conn, who, [worker_id]):
             raise Forbidden("only the worker's employer or general contractor edits the record")
+        if not keeps_record(conn, who, worker_id):
+            raise Forbidden(
+                "this worker's record is shared with another employer: the admin edits it"
+            )
 
 
 def _actor(who: Principal, request: Request) -> Actor:

@@ -18,6 +18,28 @@ class WarningPublic(BaseModel):
     handled_by: str | None
     handled_at: str | None
     created_at: str
+    assignee: str | None = Field(None, description="the account handling it now, if any")
+    escalated_to: str | None = Field(
+        None, description="GB/T 2260 division it was escalated to; null: the project's own"
+    )
+    updated_at: str | None = Field(None, description="when its history last grew")
+
+
+class WarningAction(BaseModel):
+    """One row of a warning's history: who did what, when, and why."""
+
+    at: str
+    actor: str = Field(description="a username, or ``system`` for what central did itself")
+    actor_role: str | None
+    action: str = Field(description="raised | assigned | noted | resolved | reopened | escalated")
+    note: str | None
+    detail: dict[str, Any]
+
+
+class WarningDetail(WarningPublic):
+    """A warning with its full history, oldest first."""
+
+    history: list[WarningAction]
 
 
 class ScanResult(BaseModel):

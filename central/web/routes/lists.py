@@ -14,11 +14,10 @@ from sqlalchemy import Select
 from starlette.responses import JSONResponse, Response
 
 from central.auth.users import Principal
+from central.reports.fleet import CONFIG_STATE, camera_filter, fleet_select
 from central.reports.listings import (
     GATE_STATE,
-    gates_select,
     projects_select,
-    warnings_select,
     worker_project_filter,
     workers_select,
 )
@@ -53,6 +52,11 @@ PROJECTS = TableSpec(
         Filter("q", N_("Name contains"), schema.projects.c.name, match="contains"),
         Filter("status", N_("Status"), schema.projects.c.status, choices=PROJECT_STATUSES),
         Filter("division", N_("Division code"), schema.projects.c.division_code),
+        Filter(
+            "city",
+            N_("City code"),
+            clause=lambda v: schema.projects.c.division_code.startswith(v[:4]),
+        ),
     ),
 )
 
@@ -73,7 +77,19 @@ WORKERS = TableSpec(
 )
 
 GATE_STATES = (("online", N_("Online")), ("offline", N_("Offline")))
+CAMERA_STATES = (
+    ("ok", N_("Camera OK")),
+    ("failed", N_("Camera failed")),
+    ("unknown", N_("Not reported")),
+)
+CONFIG_STATES = (
+    ("applied", N_("Applied by the gate")),
+    ("pending", N_("Not yet applied")),
+    ("rejected", N_("Refused by the gate")),
+    ("none", N_("None pushed")),
+)
 
+#: The gate fleet (central/reports/fleet.py): the same rows as GET /api/v1/fleet/gates.
 GATES = TableSpec(
     name="gates",
     columns=(
@@ -82,57 +98,28 @@ GATES = TableSpec(
         Column("device", N_("Device")),
         Column("state", N_("State"), labels=GATE_STATES),
         Column("status_at", N_("Last status")),
+        Column("silent_since", N_("Silent since")),
+        Column("outbox_depth", N_("Outbox depth"), kind="int"),
+        Column("clock_offset_ms", N_("Clock offset (ms)"), kind="int"),
+        Column("camera", N_("Camera"), labels=CAMERA_STATES[:2]),
+        Column("software", N_("Software")),
+        Column("config_version", N_("Config version"), kind="int"),
+        Column("config_applied", N_("Config applied"), kind="int"),
+        Column("config_state", N_("Config state"), labels=CONFIG_STATES),
     ),
     default_sort="gate",
     filters=(
         Filter("state", N_("State"), GATE_STATE, choices=GATE_STATES),
         Filter("project", N_("Project ID"), schema.devices.c.site),
-    ),
-)
-
-SEVERITIES = (("high", N_("High")), ("medium", N_("Medium")), ("low", N_("Low")))
-WARNING_STATES = (("open", N_("Open")), ("handled", N_("Handled")))
-#: The kinds the arrears indicators raise (central/warnings/); an unknown kind shows its code.
-WARNING_KINDS = (
-    ("batch_overdue", N_("Wages overdue")),
-    ("not_paid_monthly", N_("Not paid monthly")),
-    ("underpaid", N_("Underpaid")),
-    ("bank_failed", N_("Bank payment failed")),
-    ("line_disputed", N_("Wage line disputed")),
-    ("no_labour_contract", N_("No labour contract")),
-    ("no_valid_payroll_card", N_("No valid payroll card")),
-    ("attendance_without_pay_line", N_("Attendance without a wage line")),
-    ("attendance_changed_after_approval", N_("Attendance changed after approval")),
-    ("below_minimum_wage", N_("Below the minimum wage")),
-    ("overtime_daily_limit", N_("Daily overtime limit exceeded")),
-    ("overtime_monthly_limit", N_("Monthly overtime limit exceeded")),
-)
-
-WARNINGS = TableSpec(
-    name="warnings",
-    columns=(
-        Column("id", N_("No."), kind="int"),
-        Column("created_at", N_("Raised at")),
-        Column("severity", N_("Severity"), labels=SEVERITIES),
-        Column("kind", N_("Kind"), labels=WARNING_KINDS),
-        Column("project_id", N_("Project ID")),
-        Column("subject", N_("Subject"), sortable=False),
-        Column("state", N_("State"), labels=WARNING_STATES),
-    ),
-    default_sort="id",
-    default_desc=True,
-    filters=(
-        Filter("state", N_("State"), schema.wage_warnings.c.state, choices=WARNING_STATES),
-        Filter("severity", N_("Severity"), schema.wage_warnings.c.severity, choices=SEVERITIES),
-        Filter("project", N_("Project ID"), schema.wage_warnings.c.project_id),
+        Filter("camera", N_("Camera"), clause=camera_filter, choices=CAMERA_STATES),
+        Filter("config", N_("Config state"), CONFIG_STATE, choices=CONFIG_STATES),
     ),
 )
 
 LISTS: dict[str, tuple[TableSpec, str, Callable[[set[str] | None], Select[Any]]]] = {
     "projects": (PROJECTS, N_("Projects"), projects_select),
     "workers": (WORKERS, N_("Workers"), workers_select),
-    "gates": (GATES, N_("Gates"), gates_select),
-    "warnings": (WARNINGS, N_("Warnings"), warnings_select),
+    "gates": (GATES, N_("Gates"), fleet_select),
 }
 
 
@@ -208,18 +195,3 @@ def gates_json(request: Request, who: Supervisor) -> Response:
 @router.get("/gates.xlsx")
 def gates_xlsx(request: Request, who: Supervisor) -> Response:
     return _show(request, who, "gates", "xlsx")
-
-
-@router.get("/warnings")
-def warnings_page(request: Request, who: Supervisor) -> Response:
-    return _show(request, who, "warnings", "html")
-
-
-@router.get("/warnings.json", response_model=TableRows)
-def warnings_json(request: Request, who: Supervisor) -> Response:
-    return _show(request, who, "warnings", "json")
-
-
-@router.get("/warnings.xlsx")
-def warnings_xlsx(request: Request, who: Supervisor) -> Response:
-    return _show(request, who, "warnings", "xlsx")

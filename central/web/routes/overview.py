@@ -9,7 +9,20 @@ from fastapi import Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
+from central.errors import InvalidInput
+from central.reports.indicators import (
+    INDICATORS,
+    ArrearsSummary,
+    KeyIndicators,
+    MonthPaid,
+    arrears_summary,
+    key_indicators,
+    monthly_paid,
+    ranked,
+)
 from central.reports.overview import DailyCount, Overview, daily_on_site, overview
+from central.wages.money import yuan
+from central.web.i18n import N_
 from central.web.routing import scope, today, web_router
 from central.web.sessions import Supervisor, database
 from central.web.templating import render
@@ -17,17 +30,15 @@ from central.web.templating import render
 router = web_router()
 
 
-def _figures(request: Request, who: Supervisor) -> tuple[Overview, list[DailyCount]]:
-    day = today(request)
-    with database(request).engine.connect() as conn:
-        projects = scope(conn, who)
-        return overview(conn, projects, day), daily_on_site(conn, projects, day)
-
-
-@router.get("/overview")
-def overview_page(request: Request, who: Supervisor) -> Response:
-    figures, daily = _figures(request, who)
-    return render(request, "overview.html", who, figures=figures, daily=daily)
+#: The five key indicators: (key, msgid, the list behind a project's figure).
+INDICATOR_LABELS = {
+    "real_name": N_("Real-name entry"),
+    "card_issuance": N_("Card issuance"),
+    "wage_account": N_("Special wage account"),
+    "online_payroll": N_("On-line payroll"),
+    "attendance_upload": N_("Attendance upload"),
+}
+RANK_SIZE = 10
 
 
 class OverviewPage(BaseModel):
@@ -35,10 +46,55 @@ class OverviewPage(BaseModel):
 
     overview: Overview
     daily: list[DailyCount]
+    indicators: KeyIndicators
+    monthly_paid: list[MonthPaid]
+    arrears: ArrearsSummary
+
+
+def _figures(request: Request, who: Supervisor) -> OverviewPage:
+    day = today(request)
+    with database(request).engine.connect() as conn:
+        projects = scope(conn, who)
+        return OverviewPage(
+            overview=overview(conn, projects, day),
+            daily=daily_on_site(conn, projects, day),
+            indicators=key_indicators(conn, projects, day),
+            monthly_paid=monthly_paid(conn, projects, day),
+            arrears=arrears_summary(conn, projects),
+        )
+
+
+@router.get("/overview")
+def overview_page(request: Request, who: Supervisor, rank_by: str = "real_name") -> Response:
+    if rank_by not in INDICATORS:
+        raise InvalidInput(f"rank_by must be one of {', '.join(INDICATORS)}")
+    page = _figures(request, who)
+    ind = page.indicators
+    rankings = {
+        level: ranked(areas, rank_by)[:RANK_SIZE]  # type: ignore[arg-type]
+        for level, areas in (
+            ("city", ind.cities),
+            ("county", ind.counties),
+            ("project", ind.projects),
+        )
+    }
+    return render(
+        request,
+        "overview.html",
+        who,
+        figures=page.overview,
+        daily=page.daily,
+        indicators=ind,
+        labels=INDICATOR_LABELS,
+        rank_by=rank_by,
+        rankings=rankings,
+        monthly=page.monthly_paid,
+        monthly_yuan=[yuan(m.paid_fen) for m in page.monthly_paid],
+        arrears=page.arrears,
+    )
 
 
 @router.get("/overview.json", response_model=OverviewPage)
 def overview_json(request: Request, who: Supervisor) -> OverviewPage:
-    """The page's numbers as JSON: the figures and the chart's 30 days."""
-    figures, daily = _figures(request, who)
-    return OverviewPage(overview=figures, daily=daily)
+    """The page's numbers as JSON: the figures, the charts, the indicators and arrears."""
+    return _figures(request, who)

@@ -1,0 +1,274 @@
+"""The warnings queue (关键指标预警): one queue across kinds, a detail page with the history,
+and the handling forms (assign, note, resolve, reopen, escalate).
+
+The queue is the table component over :func:`central.warnings.queue.queue_select`, cut to
+the supervisor's projects: the page, its JSON twin and its export are the same rows. Handling
+goes through the same scope checks and service functions as the ``/api/v1/warnings`` routes
+(central/auth/scope.py, central/warnings/handling.py), so every action is a history row and
+an audit row whichever way it was taken.
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Form, Request
+from pydantic import BaseModel
+from sqlalchemy import select
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from central.audit import Actor
+from central.auth.deps import client_address
+from central.auth.scope import (
+    escalation_target,
+    require_assignable,
+    require_warning,
+    warnings_filter,
+)
+from central.auth.users import Principal, Role
+from central.clock import zone
+from central.errors import Conflict, Forbidden, InvalidInput, NotFound
+from central.storage import schema
+from central.warnings import handling
+from central.warnings.queue import age_hours, city_filter, queue_select
+from central.web import i18n, tables
+from central.web.i18n import N_
+from central.web.routing import PREFIX, scope, web_router
+from central.web.sessions import Supervisor, database
+from central.web.tables import Column, Filter, TableSpec
+from central.web.templating import render
+
+router = web_router()
+
+SEVERITIES = (("high", N_("High")), ("medium", N_("Medium")), ("low", N_("Low")))
+WARNING_STATES = (("open", N_("Open")), ("handled", N_("Resolved")))
+#: Every kind the queue holds (central/warnings/); an unknown kind shows its code.
+WARNING_KINDS = (
+    ("batch_overdue", N_("Wages overdue")),
+    ("not_paid_monthly", N_("Not paid monthly")),
+    ("underpaid", N_("Underpaid")),
+    ("bank_failed", N_("Bank payment failed")),
+    ("line_disputed", N_("Wage line disputed")),
+    ("no_labour_contract", N_("No labour contract")),
+    ("no_valid_payroll_card", N_("No valid payroll card")),
+    ("attendance_without_pay_line", N_("Attendance without a wage line")),
+    ("attendance_changed_after_approval", N_("Attendance changed after approval")),
+    ("below_minimum_wage", N_("Below the minimum wage")),
+    ("overtime_daily_limit", N_("Daily overtime limit exceeded")),
+    ("overtime_monthly_limit", N_("Monthly overtime limit exceeded")),
+    ("device_offline", N_("Gate offline")),
+    ("dust_exceedance", N_("Dust exceedance")),
+)
+ACTIONS = (
+    ("raised", N_("Raised")),
+    ("assigned", N_("Assigned")),
+    ("noted", N_("Note")),
+    ("resolved", N_("Resolved")),
+    ("reopened", N_("Reopened")),
+    ("escalated", N_("Escalated")),
+)
+
+w = schema.wage_warnings.c
+QUEUE = TableSpec(
+    name="warnings",
+    columns=(
+        Column("id", N_("No."), kind="int", link=PREFIX + "/warnings/{id}"),
+        Column("created_at", N_("Raised at")),
+        Column("age", N_("Age (hours)"), sortable=False, kind="int"),
+        # not sortable: the codes' alphabetical order is not their rank; filter instead
+        Column("severity", N_("Severity"), sortable=False, labels=SEVERITIES),
+        Column("kind", N_("Kind"), labels=WARNING_KINDS),
+        Column("state", N_("State"), labels=WARNING_STATES),
+        Column("project_id", N_("Project ID")),
+        Column("project", N_("Project name")),
+        Column("city", N_("City")),
+        Column("assignee", N_("Assignee")),
+        Column("escalated_to", N_("Escalated to")),
+        Column("updated_at", N_("Last action")),
+        Column("subject", N_("Subject"), sortable=False, link=PREFIX + "/warnings/{id}"),
+    ),
+    default_sort="id",
+    default_desc=True,
+    filters=(
+        Filter("state", N_("State"), w.state, choices=WARNING_STATES),
+        Filter("kind", N_("Kind"), w.kind, choices=WARNING_KINDS),
+        Filter("severity", N_("Severity"), w.severity, choices=SEVERITIES),
+        Filter("city", N_("City code"), clause=city_filter),
+        Filter("project", N_("Project ID"), w.project_id),
+        Filter("assignee", N_("Assignee"), w.assignee),
+        Filter("escalated_to", N_("Escalated to"), w.escalated_to),
+    ),
+)
+
+
+class QueueRows(BaseModel):
+    """The queue's JSON twin: every row its filters select, in its order (as the export)."""
+
+    rows: list[dict[str, str | int | None]]
+    total: int
+
+
+def _local(request: Request, stamp: object) -> object:
+    """A stored UTC time shown in the deployment's zone, with its offset (a site's clock)."""
+    if not isinstance(stamp, str) or not stamp:
+        return stamp
+    tz = zone(request.app.state.service.settings.timezone)
+    return datetime.fromisoformat(stamp).astimezone(tz).isoformat(timespec="seconds")
+
+
+def _aged(request: Request, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    now = datetime.now(UTC)
+    return [
+        {
+            **r,
+            "age": age_hours(r["created_at"], now),
+            "created_at": _local(request, r["created_at"]),
+            "updated_at": _local(request, r["updated_at"]),
+        }
+        for r in rows
+    ]
+
+
+def _queue(request: Request, who: Principal, fmt: str) -> Response:
+    state = tables.state_from(QUEUE, dict(request.query_params))
+    with database(request).engine.connect() as conn:
+        base = queue_select(scope(conn, who))
+        if fmt == "html":
+            shown = tables.page(conn, QUEUE, base, state)
+            aged = _aged(request, shown.rows)
+            shown = tables.TablePage(shown.spec, shown.state, aged, shown.total)
+        else:
+            rows = _aged(request, tables.all_rows(conn, QUEUE, base, state))
+    if fmt == "html":
+        return render(
+            request, "table.html", who, title=N_("Warnings"), table=shown, name="warnings"
+        )
+    if fmt == "json":
+        return JSONResponse(QueueRows(rows=rows, total=len(rows)).model_dump(mode="json"))
+    t = i18n.translations(i18n.locale_of(request))
+    body = tables.xlsx(QUEUE, [t.gettext(c.label) for c in QUEUE.columns], rows)
+    return Response(
+        body,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="warnings.xlsx"'},
+    )
+
+
+@router.get("/warnings")
+def queue_page(request: Request, who: Supervisor) -> Response:
+    return _queue(request, who, "html")
+
+
+@router.get("/warnings.json", response_model=QueueRows)
+def queue_json(request: Request, who: Supervisor) -> Response:
+    return _queue(request, who, "json")
+
+
+@router.get("/warnings.xlsx")
+def queue_xlsx(request: Request, who: Supervisor) -> Response:
+    return _queue(request, who, "xlsx")
+
+
+def _warning_id(raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= 2**31 - 1:
+        raise NotFound(f"warning {raw[:20]}")
+    return int(raw)
+
+
+def _detail_page(
+    request: Request, who: Principal, warning_id: int, error: str | None = None, status: int = 200
+) -> Response:
+    with database(request).engine.connect() as conn:
+        q = select(w.id).where(w.id == warning_id)
+        clause = warnings_filter(conn, who)
+        if clause is not None:
+            q = q.where(clause)
+        if conn.execute(q).first() is None:
+            raise NotFound(f"warning {warning_id}")
+        found = handling.detail(conn, warning_id)
+    found["created_at"] = _local(request, found["created_at"])
+    for entry in found["history"]:  # type: ignore[attr-defined]
+        entry["at"] = _local(request, entry["at"])
+    kinds, actions = dict(WARNING_KINDS), dict(ACTIONS)
+    return render(
+        request,
+        "warning.html",
+        who,
+        status_code=status,
+        warning=found,
+        kind_label=kinds.get(str(found["kind"])),
+        severity_label=dict(SEVERITIES).get(str(found["severity"])),
+        state_label=dict(WARNING_STATES).get(str(found["state"])),
+        action_labels=actions,
+        may_escalate=who.role in (Role.SUPERVISOR, Role.ADMIN),
+        error=error,
+    )
+
+
+@router.get("/warnings/{warning_id}")
+def warning_page(warning_id: str, request: Request, who: Supervisor) -> Response:
+    return _detail_page(request, who, _warning_id(warning_id))
+
+
+Note = Annotated[str, Form(max_length=500)]
+
+
+def _handle(request: Request, who: Principal, raw_id: str, action: str, **form: str) -> Response:
+    """Scope check, then the service function; back to the detail page (303), or the page
+    again with the reason when the warning's state or the form does not allow the action."""
+    warning_id = _warning_id(raw_id)
+    db = database(request)
+    actor = Actor(who.username, who.role.value, client_address(request))
+    note = form.get("note", "")
+    try:
+        with db.engine.connect() as conn:
+            require_warning(conn, who, warning_id)
+            if action == "assign" and form.get("assignee"):
+                require_assignable(conn, form["assignee"], warning_id)
+            target = escalation_target(conn, who, warning_id) if action == "escalate" else ""
+        if action == "assign":
+            handling.assign(db, warning_id, actor, form.get("assignee") or None, note)
+        elif action == "note":
+            handling.add_note(db, warning_id, actor, note)
+        elif action == "resolve":
+            handling.resolve(db, warning_id, actor, note)
+        elif action == "reopen":
+            handling.reopen(db, warning_id, actor, note)
+        else:
+            handling.escalate(db, warning_id, actor, target, note)
+    except (Conflict, InvalidInput, Forbidden) as exc:
+        status = 409 if isinstance(exc, Conflict) else 403 if isinstance(exc, Forbidden) else 422
+        return _detail_page(request, who, warning_id, error=str(exc), status=status)
+    return RedirectResponse(f"{PREFIX}/warnings/{warning_id}", status_code=303)
+
+
+@router.post("/warnings/{warning_id}/assign")
+def assign_submit(
+    warning_id: str,
+    request: Request,
+    who: Supervisor,
+    assignee: Annotated[str, Form(max_length=64)] = "",
+    note: Note = "",
+) -> Response:
+    return _handle(request, who, warning_id, "assign", assignee=assignee.strip(), note=note)
+
+
+@router.post("/warnings/{warning_id}/note")
+def note_submit(warning_id: str, request: Request, who: Supervisor, note: Note = "") -> Response:
+    return _handle(request, who, warning_id, "note", note=note)
+
+
+@router.post("/warnings/{warning_id}/resolve")
+def resolve_submit(warning_id: str, request: Request, who: Supervisor, note: Note = "") -> Response:
+    return _handle(request, who, warning_id, "resolve", note=note)
+
+
+@router.post("/warnings/{warning_id}/reopen")
+def reopen_submit(warning_id: str, request: Request, who: Supervisor, note: Note = "") -> Response:
+    return _handle(request, who, warning_id, "reopen", note=note)
+
+
+@router.post("/warnings/{warning_id}/escalate")
+def escalate_submit(
+    warning_id: str, request: Request, who: Supervisor, note: Note = ""
+) -> Response:
+    return _handle(request, who, warning_id, "escalate", note=note)

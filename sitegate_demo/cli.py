@@ -171,6 +171,9 @@ def main_cmd(
     http_port: Annotated[int, typer.Option(help="central's HTTP port (0: any free)")] = 8080,
     exit_when_done: Annotated[bool, typer.Option(help="stop once attendance is shown")] = False,
     timeout: Annotated[float, typer.Option(help="seconds to wait for attendance")] = 120,
+    region: Annotated[
+        bool, typer.Option(help="also seed a small Guangxi region for the web console")
+    ] = True,
 ) -> None:
     """Run central, a broker and one simulated gate; show the attendance it records."""
     workdir = workdir.resolve()
@@ -179,6 +182,12 @@ def main_cmd(
     embedded_port = None if broker else free_port()
     broker_url = broker or f"mqtt://127.0.0.1:{embedded_port}"
     config_path = prepare(workdir, faces, broker_url)
+    if region:
+        from sitegate_demo import region as demo_region
+
+        started = time.monotonic()
+        demo_region.seed(workdir / "central.db")
+        print(f"demo: seeded the Guangxi region in {time.monotonic() - started:.1f}s")
 
     central_cmd = [
         _bin("sitegate-central"),
@@ -210,8 +219,11 @@ def main_cmd(
         show(rows)  # type: ignore[arg-type]
         print(f"\nattendance of {len(rows)} check-ins: {url}")  # type: ignore[arg-type]
         print(f"API docs: {base}/docs    health: {base}/healthz")
-        print(f"web console: {base}/console (the same login)")
         print(f"API login (POST /api/v1/auth/login): {DEMO_USER} / {DEMO_PASSWORD}")
+        if region:
+            print(demo_region.describe(base, (DEMO_USER, DEMO_PASSWORD)))
+        else:
+            print(f"web console: {base}/console/login (the same login)")
         if not exit_when_done:
             print("Ctrl-C stops the demo.")
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})

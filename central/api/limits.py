@@ -6,8 +6,8 @@ JSON and only then be told 401. This pure ASGI middleware sits in front of the a
 
 * answers **401** to a request under ``/api/v1/`` (other than the login and the routes in
   ``PUBLIC_PATHS``) that carries no ``Authorization`` header (the console's session cookie
-  does not authorise the API), without reading its body. It checks presence only: the token itself is verified by the route's
-  dependency, after at most ``JSON_LIMIT`` bytes have been read.
+  does not authorise the API), without reading its body. It checks presence only: the token
+  itself is verified by the route's dependency, after at most ``JSON_LIMIT`` bytes are read.
 * answers **413** when ``Content-Length`` states more than the limit, without reading the body;
 * counts the chunks actually received (a chunked body has no ``Content-Length``, and a client
   may send more than it announced) and answers **413** as soon as the count passes the limit;

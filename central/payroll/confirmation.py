@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Select, select
 from central.clock import now_iso
 from central.errors import Conflict, InvalidInput, NotFound
 from central.payroll.batches import batch, flag_dispute, log
+from central.payroll.worker_lines import pay_columns
 from central.storage import Database, schema
 from central.storage.lookup import as_int, by_id
 
@@ -63,23 +64,7 @@ def wage_sheet_select(batch_id: int, line_id: int | None = None) -> Select[Any]:
             w.card_masked,
             p.employer_id,
             schema.enterprises.c.name.label("employer_name"),
-            p.attended_days,
-            p.worked_minutes,
-            p.plain_minutes,
-            p.ot_workday_minutes,
-            p.ot_restday_minutes,
-            p.ot_holiday_minutes,
-            p.compensated_minutes,
-            p.pay_kind,
-            p.rate_fen,
-            p.plain_fen,
-            p.extended_fen,
-            p.restday_fen,
-            p.holiday_fen,
-            p.additions_fen,
-            p.gross_fen,
-            p.deductions_fen,
-            p.net_fen,
+            *pay_columns(),
             p.state,
             p.paid_fen,
             p.confirmation,

@@ -4,9 +4,35 @@ The worker's own view (/me) and the evidence statement show the same lines, so t
 them through this one query: a column added here reaches both, and the two cannot drift.
 """
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Column, Connection, select
 
 from central.storage import schema
+
+
+def pay_columns() -> tuple[Column[object], ...]:
+    """A line's pay as every wage sheet shows it: days, the minutes of each kind, the pay kind
+    and rate, the money of each kind, gross, deductions and net. One list, so the worker's
+    view, the evidence statement and the employer's wage sheet cannot show different parts."""
+    p = schema.payroll_lines.c
+    return (
+        p.attended_days,
+        p.worked_minutes,
+        p.plain_minutes,
+        p.ot_workday_minutes,
+        p.ot_restday_minutes,
+        p.ot_holiday_minutes,
+        p.compensated_minutes,
+        p.pay_kind,
+        p.rate_fen,
+        p.plain_fen,
+        p.extended_fen,
+        p.restday_fen,
+        p.holiday_fen,
+        p.additions_fen,
+        p.gross_fen,
+        p.deductions_fen,
+        p.net_fen,
+    )
 
 
 def worker_lines(
@@ -25,23 +51,7 @@ def worker_lines(
             b.month,
             b.state.label("batch_state"),
             b.due_date,
-            p.attended_days,
-            p.worked_minutes,
-            p.plain_minutes,
-            p.ot_workday_minutes,
-            p.ot_restday_minutes,
-            p.ot_holiday_minutes,
-            p.compensated_minutes,
-            p.pay_kind,
-            p.rate_fen,
-            p.plain_fen,
-            p.extended_fen,
-            p.restday_fen,
-            p.holiday_fen,
-            p.additions_fen,
-            p.gross_fen,
-            p.deductions_fen,
-            p.net_fen,
+            *pay_columns(),
             p.state,
             p.paid_fen,
             p.paid_at,

@@ -43,7 +43,7 @@ class Rate(BaseModel):
     numerator: int
     denominator: int
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented pattern; mypy rejects decorated properties
     @property
     def pct(self) -> float | None:
         return round(100 * self.numerator / self.denominator, 1) if self.denominator else None

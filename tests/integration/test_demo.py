@@ -1,17 +1,75 @@
-"""README command 1 keeps working: the demo brings up attendance for the people it enrolled."""
+"""README command 1 keeps working: the demo brings up attendance for the people it enrolled,
+and seeds a supervised Guangxi region the console shows, with one working login per role."""
 
 import re
 from pathlib import Path
 
-from conftest import run_cli
+import httpx
+
+from conftest import Central, run_cli
 from sitegate_demo.cli import WORKERS
+from sitegate_demo.region import LOGINS, SILENT_GATE, SITES
 
 
-def test_demo_shows_attendance_for_every_enrolled_worker(tmp_path: Path) -> None:
+def test_demo_shows_attendance_and_seeds_the_region(tmp_path: Path, broker_url: str) -> None:
+    workdir = tmp_path / "demo"
     result = run_cli(
-        "sitegate-demo", "--exit-when-done", "--workdir", str(tmp_path / "demo"),
-        "--http-port", "0", "--timeout", "120", timeout=240,
+        "sitegate-demo", "--exit-when-done", "--workdir", str(workdir),
+        "--http-port", "0", "--timeout", "120", timeout=300,
     )  # fmt: skip
+    out = result.stdout + result.stderr
     shown = re.findall(r"^(W\d{4}) +in ", result.stdout, flags=re.M)
-    assert sorted(shown) == sorted(WORKERS), result.stdout + result.stderr
+    assert sorted(shown) == sorted(WORKERS), out
     assert "demo stopped" in result.stdout
+    assert re.search(r"web console: http://127\.0\.0\.1:\d+/console/login", result.stdout), out
+    printed = dict(re.findall(r"^  .{20} (\S+) +(\S+) ", result.stdout, flags=re.M))
+    assert {x.username for x in LOGINS} | {"demo-admin"} <= set(printed), out
+
+    # The region outlives the demo: central again on its database, logged in as printed.
+    central = Central(workdir, broker_url, str(workdir / "central.db")).start()
+    try:
+
+        def as_user(username: str) -> dict[str, str]:
+            body = {"username": username, "password": printed[username]}
+            resp = httpx.post(f"{central.base}/api/v1/auth/login", json=body, timeout=10)
+            assert resp.status_code == 200, resp.text
+            return {"Authorization": f"Bearer {resp.json()['access_token']}"}
+
+        for username in printed:  # every printed login works
+            as_user(username)
+        province, city = as_user("gx-province"), as_user("nanning-city")
+
+        def overview(headers: dict[str, str]) -> dict[str, object]:
+            resp = httpx.get(f"{central.base}/api/v1/overview", headers=headers, timeout=10)
+            assert resp.status_code == 200, resp.text
+            return resp.json()  # type: ignore[no-any-return]
+
+        whole, nanning = overview(province), overview(city)
+        assert whole["registered_workers"] == sum(s.workers for s in SITES) > 100
+        assert whole["projects"] == len(SITES)
+        assert whole["gates_offline"] == 1
+        assert whole["wages_paid_total_fen"] > 0  # type: ignore[operator]
+        # more than one city: Nanning's supervisor sees only its own two projects
+        nanning_sites = [s for s in SITES if s.division.startswith("4501")]
+        assert nanning["projects"] == len(nanning_sites) < whole["projects"]  # type: ignore[operator]
+        assert nanning["registered_workers"] == sum(s.workers for s in nanning_sites)
+
+        def open_warnings(kind: str) -> list[dict[str, object]]:
+            resp = httpx.get(
+                f"{central.base}/api/v1/warnings",
+                params={"kind": kind, "state": "open"},
+                headers=province,
+                timeout=10,
+            )
+            assert resp.status_code == 200, resp.text
+            return resp.json()  # type: ignore[no-any-return]
+
+        silent = open_warnings("device_offline")
+        assert [w["project_id"] for w in silent] == [SILENT_GATE[0]], silent
+        overdue = {w["project_id"] for w in open_warnings("batch_overdue")}
+        unpaid = {s.id for s in SITES if not s.paid}
+        assert unpaid <= overdue, overdue
+        assert len(open_warnings("dust_exceedance")) == 1
+        assert len(open_warnings("bank_failed")) == 1
+    finally:
+        central.stop()

@@ -7,18 +7,18 @@ and xlsx export hold the same rows.
 
 from fastapi import Request
 from sqlalchemy import ColumnElement, select
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from central.auth.users import Principal
 from central.registry.arrears import cases_select
 from central.storage import schema
-from central.web import i18n, tables
+from central.web import tables
 from central.web.i18n import N_
 from central.web.routes.lists import TableRows
-from central.web.routing import scope, web_router
+from central.web.routes.table_views import show
+from central.web.routing import list_twins, scope, web_router
 from central.web.sessions import Supervisor, database
 from central.web.tables import Column, Filter, TableSpec
-from central.web.templating import render
 
 router = web_router()
 
@@ -66,35 +66,18 @@ ARREARS = TableSpec(
 def _show(request: Request, who: Principal, fmt: str) -> Response:
     state = tables.state_from(ARREARS, dict(request.query_params))
     with database(request).engine.connect() as conn:
-        base = cases_select(scope(conn, who))
-        if fmt == "html":
-            shown = tables.page(conn, ARREARS, base, state)
-        else:
-            rows = tables.all_rows(conn, ARREARS, base, state)
-    if fmt == "html":
-        title = N_("Arrears cases")
-        return render(request, "table.html", who, title=title, table=shown, name="arrears")
-    if fmt == "json":
-        return JSONResponse(TableRows(rows=rows, total=len(rows)).model_dump(mode="json"))
-    t = i18n.translations(i18n.locale_of(request))
-    body = tables.xlsx(ARREARS, [t.gettext(c.label) for c in ARREARS.columns], rows)
-    return Response(
-        body,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": 'attachment; filename="arrears.xlsx"'},
-    )
+        return show(
+            request,
+            who,
+            conn,
+            spec=ARREARS,
+            state=state,
+            base=cases_select(scope(conn, who)),
+            fmt=fmt,
+            title=N_("Arrears cases"),
+            name="arrears",
+            rows_model=TableRows,
+        )
 
 
-@router.get("/arrears")
-def arrears_page(request: Request, who: Supervisor) -> Response:
-    return _show(request, who, "html")
-
-
-@router.get("/arrears.json", response_model=TableRows)
-def arrears_json(request: Request, who: Supervisor) -> Response:
-    return _show(request, who, "json")
-
-
-@router.get("/arrears.xlsx")
-def arrears_xlsx(request: Request, who: Supervisor) -> Response:
-    return _show(request, who, "xlsx")
+list_twins(router, "/arrears", _show, Supervisor, name="arrears", rows=TableRows)

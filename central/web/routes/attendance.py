@@ -36,7 +36,7 @@ from central.web.routes.table_views import (
     month_of,
     show,
 )
-from central.web.routing import scope, web_router
+from central.web.routing import list_twins, scope, web_router
 from central.web.sessions import Supervisor, database
 from central.web.tables import Column, Filter, TableSpec
 
@@ -210,46 +210,6 @@ def _worker_month(request: Request, who: Principal, fmt: str) -> Response:
         )
 
 
-@router.get("/attendance")
-def attendance_page(request: Request, who: Supervisor) -> Response:
-    return _project_days(request, who, "html")
-
-
-@router.get("/attendance.json", response_model=ListRows)
-def attendance_json(request: Request, who: Supervisor) -> Response:
-    return _project_days(request, who, "json")
-
-
-@router.get("/attendance.xlsx")
-def attendance_xlsx(request: Request, who: Supervisor) -> Response:
-    return _project_days(request, who, "xlsx")
-
-
-@router.get("/attendance/days")
-def days_page(request: Request, who: Supervisor) -> Response:
-    return _worker_days(request, who, "html")
-
-
-@router.get("/attendance/days.json", response_model=ListRows)
-def days_json(request: Request, who: Supervisor) -> Response:
-    return _worker_days(request, who, "json")
-
-
-@router.get("/attendance/days.xlsx")
-def days_xlsx(request: Request, who: Supervisor) -> Response:
-    return _worker_days(request, who, "xlsx")
-
-
-@router.get("/attendance/worker")
-def worker_page(request: Request, who: Supervisor) -> Response:
-    return _worker_month(request, who, "html")
-
-
-@router.get("/attendance/worker.json", response_model=ListRows)
-def worker_json(request: Request, who: Supervisor) -> Response:
-    return _worker_month(request, who, "json")
-
-
-@router.get("/attendance/worker.xlsx")
-def worker_xlsx(request: Request, who: Supervisor) -> Response:
-    return _worker_month(request, who, "xlsx")
+list_twins(router, "/attendance", _project_days, Supervisor, name="attendance", rows=ListRows)
+list_twins(router, "/attendance/days", _worker_days, Supervisor, name="days", rows=ListRows)
+list_twins(router, "/attendance/worker", _worker_month, Supervisor, name="worker", rows=ListRows)

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import Path, Request
 from openpyxl import Workbook
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from central.auth.scope import require_project
 from central.auth.users import Principal
@@ -25,14 +25,14 @@ from central.validation import ProjectId
 from central.web import i18n, tables
 from central.web.i18n import N_
 from central.web.routes.lists import TableRows
-from central.web.routing import scope, web_router
+from central.web.routes.table_views import XLSX, show
+from central.web.routing import list_twins, scope, web_router
 from central.web.sessions import Supervisor, database
 from central.web.tables import Column, Filter, TableSpec
 from central.web.templating import render
 
 router = web_router()
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ALARM_STATES = (("raised", N_("Alarm raised")), ("clear", N_("No alarm")))
 PROFILE_SOURCES = (("reported", N_("Reported by the gate")), ("default", N_("Default profile")))
 
@@ -87,35 +87,22 @@ def _now_us() -> int:
 def _list(request: Request, who: Principal, fmt: str) -> Response:
     state = tables.state_from(DUST_SITES, dict(request.query_params))
     with database(request).engine.connect() as conn:
-        base = sites_select(scope(conn, who), _now_us())
-        if fmt == "html":
-            shown = tables.page(conn, DUST_SITES, base, state)
-        else:
-            rows = tables.all_rows(conn, DUST_SITES, base, state)
-    if fmt == "html":
-        return render(request, "dust_sites.html", who, title=N_("Dust"), table=shown, name="dust")
-    if fmt == "json":
-        return JSONResponse(TableRows(rows=rows, total=len(rows)).model_dump(mode="json"))
-    t = i18n.translations(i18n.locale_of(request))
-    body = tables.xlsx(DUST_SITES, [t.gettext(c.label) for c in DUST_SITES.columns], rows)
-    return Response(
-        body, media_type=XLSX, headers={"Content-Disposition": 'attachment; filename="dust.xlsx"'}
-    )
+        return show(
+            request,
+            who,
+            conn,
+            spec=DUST_SITES,
+            state=state,
+            base=sites_select(scope(conn, who), _now_us()),
+            fmt=fmt,
+            title=N_("Dust"),
+            name="dust",
+            template="dust_sites.html",
+            rows_model=TableRows,
+        )
 
 
-@router.get("/dust")
-def dust_page(request: Request, who: Supervisor) -> Response:
-    return _list(request, who, "html")
-
-
-@router.get("/dust.json", response_model=TableRows)
-def dust_json(request: Request, who: Supervisor) -> Response:
-    return _list(request, who, "json")
-
-
-@router.get("/dust.xlsx")
-def dust_xlsx(request: Request, who: Supervisor) -> Response:
-    return _list(request, who, "xlsx")
+list_twins(router, "/dust", _list, Supervisor, name="dust", rows=TableRows)
 
 
 def _site(request: Request, who: Principal, site: str) -> SiteDust:

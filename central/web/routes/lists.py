@@ -6,12 +6,13 @@ projects): the page (``/console/projects``), its JSON twin (``.json``) and its e
 """
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from fastapi import Request
 from pydantic import BaseModel
 from sqlalchemy import Select
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from central.auth.users import Principal
 from central.reports.fleet import CONFIG_STATE, camera_filter, fleet_select
@@ -22,12 +23,12 @@ from central.reports.listings import (
     workers_select,
 )
 from central.storage import schema
-from central.web import i18n, tables
+from central.web import tables
 from central.web.i18n import N_
-from central.web.routing import scope, web_router
+from central.web.routes.table_views import show
+from central.web.routing import list_twins, scope, web_router
 from central.web.sessions import Supervisor, database
 from central.web.tables import Column, Filter, TableSpec
-from central.web.templating import render
 
 router = web_router()
 
@@ -135,63 +136,21 @@ def _show(request: Request, who: Principal, name: str, fmt: str) -> Response:
     state = tables.state_from(spec, dict(request.query_params))
     with database(request).engine.connect() as conn:
         base = select_for(scope(conn, who))
-        if fmt == "html":
-            shown = tables.page(conn, spec, base, state)
-        else:
-            rows = tables.all_rows(conn, spec, base, state)
-    if fmt == "html":
-        return render(request, "table.html", who, title=title, table=shown, name=name)
-    if fmt == "json":
-        return JSONResponse(TableRows(rows=rows, total=len(rows)).model_dump(mode="json"))
-    t = i18n.translations(i18n.locale_of(request))
-    body = tables.xlsx(spec, [t.gettext(c.label) for c in spec.columns], rows)
-    return Response(
-        body,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        return show(
+            request,
+            who,
+            conn,
+            spec=spec,
+            state=state,
+            base=base,
+            fmt=fmt,
+            title=title,
+            name=name,
+            rows_model=TableRows,
+        )
+
+
+for _name in ("projects", "workers", "gates"):
+    list_twins(
+        router, f"/{_name}", partial(_show, name=_name), Supervisor, name=_name, rows=TableRows
     )
-
-
-@router.get("/projects")
-def projects_page(request: Request, who: Supervisor) -> Response:
-    return _show(request, who, "projects", "html")
-
-
-@router.get("/projects.json", response_model=TableRows)
-def projects_json(request: Request, who: Supervisor) -> Response:
-    return _show(request, who, "projects", "json")
-
-
-@router.get("/projects.xlsx")
-def projects_xlsx(request: Request, who: Supervisor) -> Response:
-    return _show(request, who, "projects", "xlsx")
-
-
-@router.get("/workers")
-def workers_page(request: Request, who: Supervisor) -> Response:
-    return _show(request, who, "workers", "html")
-
-
-@router.get("/workers.json", response_model=TableRows)
-def workers_json(request: Request, who: Supervisor) -> Response:
-    return _show(request, who, "workers", "json")
-
-
-@router.get("/workers.xlsx")
-def workers_xlsx(request: Request, who: Supervisor) -> Response:
-    return _show(request, who, "workers", "xlsx")
-
-
-@router.get("/gates")
-def gates_page(request: Request, who: Supervisor) -> Response:
-    return _show(request, who, "gates", "html")
-
-
-@router.get("/gates.json", response_model=TableRows)
-def gates_json(request: Request, who: Supervisor) -> Response:
-    return _show(request, who, "gates", "json")
-
-
-@router.get("/gates.xlsx")
-def gates_xlsx(request: Request, who: Supervisor) -> Response:
-    return _show(request, who, "gates", "xlsx")

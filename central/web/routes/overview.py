@@ -71,7 +71,7 @@ def overview_page(request: Request, who: Supervisor, rank_by: str = "real_name")
     page = _figures(request, who)
     ind = page.indicators
     rankings = {
-        level: ranked(areas, rank_by)[:RANK_SIZE]  # type: ignore[arg-type]
+        level: ranked(areas, rank_by)[:RANK_SIZE]  # type: ignore[arg-type]  # rank_by is checked against INDICATORS above
         for level, areas in (
             ("city", ind.cities),
             ("county", ind.counties),

@@ -1,5 +1,5 @@
 """One list page, its JSON twin and its export from one SELECT: the shared last step of the
-attendance and wage-payment pages.
+console's lists.
 
 The SELECT comes from a service function (central/reports/) that the matching ``/api/v1``
 route calls too; ``finish`` adds what SQL does not compute (hours from minutes, silent
@@ -79,9 +79,13 @@ def show(
     name: str,
     finish: Finish | None = None,
     template: str = "table.html",
+    rows_model: type[BaseModel] = ListRows,
     **context: Any,
 ) -> Response:
-    """The page (``fmt`` html), its JSON twin (json) or its export (xlsx) of ``base``."""
+    """The page (``fmt`` html), its JSON twin (json) or its export (xlsx) of ``base``.
+
+    ``rows_model`` is the JSON twin's declared response model, so the body is what the
+    OpenAPI-style contract of that list says."""
     if fmt == "html":
         shown = tables.page(conn, spec, base, state)
         if finish is not None:
@@ -91,7 +95,7 @@ def show(
     if finish is not None:
         finish(conn, rows)
     if fmt == "json":
-        return JSONResponse(ListRows(rows=rows, total=len(rows)).model_dump(mode="json"))
+        return JSONResponse(rows_model(rows=rows, total=len(rows)).model_dump(mode="json"))
     t = i18n.translations(i18n.locale_of(request))
     body = tables.xlsx(spec, [t.gettext(c.label) for c in spec.columns], rows)
     filename = name.replace("/", "-")

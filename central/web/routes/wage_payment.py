@@ -24,7 +24,7 @@ from central.storage import schema
 from central.web import tables
 from central.web.i18n import N_
 from central.web.routes.table_views import ListRows, month_filter, month_of, show
-from central.web.routing import scope, today, web_router
+from central.web.routing import list_twins, scope, today, web_router
 from central.web.sessions import Supervisor, database
 from central.web.tables import Column, Filter, TableSpec
 
@@ -227,47 +227,22 @@ def _line_days(request: Request, who: Principal, line_id: int, fmt: str) -> Resp
         )
 
 
-@router.get("/payroll")
-def payments_page(request: Request, who: Supervisor) -> Response:
-    return _payments(request, who, "html")
-
-
-@router.get("/payroll.json", response_model=ListRows)
-def payments_json(request: Request, who: Supervisor) -> Response:
-    return _payments(request, who, "json")
-
-
-@router.get("/payroll.xlsx")
-def payments_xlsx(request: Request, who: Supervisor) -> Response:
-    return _payments(request, who, "xlsx")
-
-
-# the .json and .xlsx twins come first: "/payroll/{batch_id}" would otherwise claim them
-@router.get("/payroll/{batch_id}.json", response_model=ListRows)
-def wage_sheet_json(batch_id: Id, request: Request, who: Supervisor) -> Response:
-    return _wage_sheet(request, who, batch_id, "json")
-
-
-@router.get("/payroll/{batch_id}.xlsx")
-def wage_sheet_xlsx(batch_id: Id, request: Request, who: Supervisor) -> Response:
-    return _wage_sheet(request, who, batch_id, "xlsx")
-
-
-@router.get("/payroll/{batch_id}")
-def wage_sheet_page(batch_id: Id, request: Request, who: Supervisor) -> Response:
-    return _wage_sheet(request, who, batch_id, "html")
-
-
-@router.get("/payroll/lines/{line_id}.json", response_model=ListRows)
-def line_days_json(line_id: Id, request: Request, who: Supervisor) -> Response:
-    return _line_days(request, who, line_id, "json")
-
-
-@router.get("/payroll/lines/{line_id}.xlsx")
-def line_days_xlsx(line_id: Id, request: Request, who: Supervisor) -> Response:
-    return _line_days(request, who, line_id, "xlsx")
-
-
-@router.get("/payroll/lines/{line_id}")
-def line_days_page(line_id: Id, request: Request, who: Supervisor) -> Response:
-    return _line_days(request, who, line_id, "html")
+list_twins(router, "/payroll", _payments, Supervisor, name="payments", rows=ListRows)
+list_twins(
+    router,
+    "/payroll/{batch_id}",
+    _wage_sheet,
+    Supervisor,
+    name="wage_sheet",
+    rows=ListRows,
+    params={"batch_id": Id},
+)
+list_twins(
+    router,
+    "/payroll/lines/{line_id}",
+    _line_days,
+    Supervisor,
+    name="line_days",
+    rows=ListRows,
+    params={"line_id": Id},
+)

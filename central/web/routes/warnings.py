@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import Form, Request
 from pydantic import BaseModel
 from sqlalchemy import select
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from central.audit import Actor
 from central.auth.deps import client_address
@@ -30,9 +30,10 @@ from central.errors import Conflict, Forbidden, InvalidInput, NotFound
 from central.storage import schema
 from central.warnings import handling
 from central.warnings.queue import age_hours, city_filter, queue_select
-from central.web import i18n, tables
+from central.web import tables
 from central.web.i18n import N_
-from central.web.routing import PREFIX, scope, web_router
+from central.web.routes.table_views import show
+from central.web.routing import PREFIX, list_twins, scope, web_router
 from central.web.sessions import Supervisor, database
 from central.web.tables import Column, Filter, TableSpec
 from central.web.templating import render
@@ -115,57 +116,36 @@ def _local(request: Request, stamp: object) -> object:
     return datetime.fromisoformat(stamp).astimezone(tz).isoformat(timespec="seconds")
 
 
-def _aged(request: Request, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _aged(request: Request, rows: list[dict[str, Any]]) -> None:
+    """The queue's finishing step: each row's age, its times in the site's zone."""
     now = datetime.now(UTC)
-    return [
-        {
-            **r,
-            "age": age_hours(r["created_at"], now),
-            "created_at": _local(request, r["created_at"]),
-            "updated_at": _local(request, r["updated_at"]),
-        }
-        for r in rows
-    ]
+    for r in rows:
+        r.update(
+            age=age_hours(r["created_at"], now),
+            created_at=_local(request, r["created_at"]),
+            updated_at=_local(request, r["updated_at"]),
+        )
 
 
 def _queue(request: Request, who: Principal, fmt: str) -> Response:
     state = tables.state_from(QUEUE, dict(request.query_params))
     with database(request).engine.connect() as conn:
-        base = queue_select(scope(conn, who))
-        if fmt == "html":
-            shown = tables.page(conn, QUEUE, base, state)
-            aged = _aged(request, shown.rows)
-            shown = tables.TablePage(shown.spec, shown.state, aged, shown.total)
-        else:
-            rows = _aged(request, tables.all_rows(conn, QUEUE, base, state))
-    if fmt == "html":
-        return render(
-            request, "table.html", who, title=N_("Warnings"), table=shown, name="warnings"
+        return show(
+            request,
+            who,
+            conn,
+            spec=QUEUE,
+            state=state,
+            base=queue_select(scope(conn, who)),
+            fmt=fmt,
+            title=N_("Warnings"),
+            name="warnings",
+            finish=lambda _conn, rows: _aged(request, rows),
+            rows_model=QueueRows,
         )
-    if fmt == "json":
-        return JSONResponse(QueueRows(rows=rows, total=len(rows)).model_dump(mode="json"))
-    t = i18n.translations(i18n.locale_of(request))
-    body = tables.xlsx(QUEUE, [t.gettext(c.label) for c in QUEUE.columns], rows)
-    return Response(
-        body,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": 'attachment; filename="warnings.xlsx"'},
-    )
 
 
-@router.get("/warnings")
-def queue_page(request: Request, who: Supervisor) -> Response:
-    return _queue(request, who, "html")
-
-
-@router.get("/warnings.json", response_model=QueueRows)
-def queue_json(request: Request, who: Supervisor) -> Response:
-    return _queue(request, who, "json")
-
-
-@router.get("/warnings.xlsx")
-def queue_xlsx(request: Request, who: Supervisor) -> Response:
-    return _queue(request, who, "xlsx")
+list_twins(router, "/warnings", _queue, Supervisor, name="queue", rows=QueueRows)
 
 
 def _warning_id(raw: str) -> int:
@@ -186,7 +166,7 @@ def _detail_page(
             raise NotFound(f"warning {warning_id}")
         found = handling.detail(conn, warning_id)
     found["created_at"] = _local(request, found["created_at"])
-    for entry in found["history"]:  # type: ignore[attr-defined]
+    for entry in found["history"]:  # type: ignore[attr-defined]  # the detail's values are typed object
         entry["at"] = _local(request, entry["at"])
     kinds, actions = dict(WARNING_KINDS), dict(ACTIONS)
     return render(

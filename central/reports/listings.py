@@ -62,20 +62,3 @@ def worker_project_filter(project_id: str) -> ColumnElement[bool]:
     """Workers employed on one project (the workers list's project filter)."""
     e = schema.employments.c
     return schema.workers.c.id.in_(select(e.worker_id).where(e.project_id == project_id))
-
-
-def gates_select(projects: Collection[str] | None) -> Select[Any]:
-    """Gates of projects in scope: project, device, online/offline, when last heard from."""
-    d, p = schema.devices.c, schema.projects.c
-    return (
-        select(
-            (d.site + "/" + d.device).label("gate"),
-            d.site.label("project_id"),
-            p.name.label("project"),
-            d.device.label("device"),
-            GATE_STATE.label("state"),
-            d.status_at.label("status_at"),
-        )
-        .select_from(schema.devices.outerjoin(schema.projects, p.id == d.site))
-        .where(_in_scope(d.site, projects))
-    )

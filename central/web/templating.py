@@ -11,6 +11,7 @@ only from central itself; no inline script), ``no-store`` caching (pages show pe
 data), and the pre-session cookie when the page created one for its forms' CSRF token.
 """
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,23 @@ def _yuan(fen: int | None) -> str:
     return f"{sign}{int(whole.lstrip('-')):,}.{cents}"
 
 
+_MOMENT = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def _moment(value: object) -> object:
+    """A stored ISO 8601 moment as a person reads it, in the zone it was recorded in:
+    ``2025-06-09T08:00:00+08:00`` → ``2025-06-09 08:00`` inside a ``<time>`` element that keeps
+    the exact value (and its offset as the tooltip). Anything else is returned unchanged, so
+    the filter can stand on every table cell; JSON twins and exports keep the stored text."""
+    if not isinstance(value, str):
+        return value
+    m = _MOMENT.match(value)
+    if m is None:
+        return value
+    offset = "UTC" if m[4] == "Z" else m[4]
+    return Markup('<time datetime="{}" title="{}">{} {}</time>').format(value, offset, m[1], m[2])
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -111,6 +129,7 @@ def _environment() -> Environment:
     )
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]  # added to the environment by jinja2's i18n extension
     env.filters["yuan"] = _yuan
+    env.filters["moment"] = _moment
     return env
 
 

@@ -149,9 +149,20 @@ class DeviceClient:
         return not self.connack.is_failure  # type: ignore[attr-defined]
 
     def publish(self, topic: str, payload: bytes) -> None:
-        # Mosquitto 2.0 may drop a TLS connection after a denied publish; paho reconnects.
-        wait_until(self.client.is_connected, 10, "the client to be connected")
-        self.client.publish(topic, payload, qos=1).wait_for_publish(10)
+        """Publish at QoS 1. Mosquitto 2.0 may drop a TLS connection after a denied publish,
+        a moment later; paho reconnects. A publish that meets that drop is sent again once
+        connected (events are idempotent at central, so a second copy changes nothing)."""
+
+        def sent() -> bool:
+            if not self.client.is_connected():
+                return False
+            try:
+                self.client.publish(topic, payload, qos=1).wait_for_publish(10)
+            except RuntimeError:  # the connection dropped under this publish
+                return False
+            return True
+
+        wait_until(sent, 30, f"a publish to {topic}")
 
     def subscribe(self, topic: str) -> list[object]:
         self.subscribed.clear()

@@ -15,9 +15,11 @@ from central.ingest.retention import DeadLetterPruner, Retention
 from central.ingest.validate import Inbound
 from central.ingest.writer import IngestWriter
 from central.metrics import IngestMetrics
+from central.registry.divisions import ensure_loaded
 from central.settings import CentralSettings
 from central.storage import Database
 from central.storage.database import StoredEvent
+from central.training.watch import TrainingGateWatch
 from central.warnings import devices as gate_warnings
 from central.warnings.late_attendance import after_ingest
 from central.warnings.scheduler import GateWatch, WarningScanner
@@ -39,6 +41,7 @@ class CentralService:
         self.metrics = IngestMetrics()  # served at /metrics
         self.commands: CommandChannel | None = None  # config push and gallery sync to gates
         self.scanner: WarningScanner | None = None  # arrears indicators on a timer
+        self.training_watch: TrainingGateWatch | None = None  # training expiries → gates
         self.gate_watch: GateWatch | None = None  # silent gates and dust alarms on a timer
         self.pruner: DeadLetterPruner | None = None  # dead-letter retention on a timer
 
@@ -50,6 +53,7 @@ class CentralService:
 
     def start(self) -> None:
         self.db.upgrade()
+        ensure_loaded(self.db)  # division names on a new database (central/registry/divisions.py)
         self.directory.reload()
         if not self.settings.broker:
             self.broker = EmbeddedBroker(
@@ -99,6 +103,14 @@ class CentralService:
                 self.db, self.settings.warning_scan_interval_s, ZoneInfo(self.settings.timezone)
             )
             self.scanner.start()
+            commands = self.commands
+            self.training_watch = TrainingGateWatch(
+                self.db,
+                self.gallery,
+                commands.gallery_changed,
+                self.settings.warning_scan_interval_s,
+            )
+            self.training_watch.start()
         if s.gate_watch_interval_s > 0:
             self.gate_watch = GateWatch(self.db, s.gate_watch_interval_s, s.gate_silent_after_s)
             self.gate_watch.start()
@@ -131,6 +143,8 @@ class CentralService:
     def stop(self) -> None:
         if self.pruner is not None:
             self.pruner.stop()
+        if self.training_watch is not None:
+            self.training_watch.stop()
         if self.scanner is not None:
             self.scanner.stop()
         if self.gate_watch is not None:

@@ -97,8 +97,22 @@ class CentralSettings(BaseModel):
         60, ge=0, description="how often serve looks for silent gates and dust alarms; 0: never"
     )
     timezone: str = Field("Asia/Shanghai", description="whose 'today' the indicators judge by")
+    complaint_sla_days: int = Field(
+        5,
+        ge=1,
+        le=60,
+        description="a worker's wage complaint not handled by supervisors within this many "
+        "days raises a complaint_overdue warning (the periodic scan)",
+    )
     keep_enrollment_photos: bool = Field(
         False, description="keep enrollment photos (sealed) with the templates; off: minimisation"
+    )
+    activation_code_hours: float = Field(
+        72,
+        gt=0,
+        le=720,
+        description="how long a worker's one-time activation code (first sign-in, forgotten "
+        "PIN) stays valid",
     )
     secure_cookies: bool = Field(
         False,

@@ -66,9 +66,15 @@ class GateDevice:
                 on_event=self.uplink.nudge,
                 queue_dir=config.outbox.parent,
             )
+            restored = self.remote_config.current()  # a pushed profile outlives a restart
+            if restored is not None and restored.dust_profile and not self.remote_config.error:
+                self.dust.use_profile(restored.dust_profile)
 
     def _apply_remote(self, settings: RemoteSettings) -> None:
         gate_applier(self.gate, self.config)(settings)
+        dust = getattr(self, "dust", None)  # None while the monitor is not built yet
+        if dust is not None and settings.dust_profile is not None:
+            dust.use_profile(settings.dust_profile)
 
     def status(self) -> dict[str, object]:
         """The heartbeat's content (see wireproto DeviceStatusBody); the uplink adds the clock."""
@@ -80,6 +86,7 @@ class GateDevice:
                 **self.gate.camera_states(),  # camera.<name>: ok | reconnecting | failed ...
                 **(self.dust.health() if self.dust is not None else {}),
             },
+            **self.gate.turned_away.report(),  # today's refusals by kind, counts only
         }
 
     def start(self) -> None:

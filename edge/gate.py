@@ -29,6 +29,7 @@ from edge.outbox import Outbox, OutboxFull
 from edge.qr import QrGate, UsedTokens, new_detector, scan_codes
 from edge.recognition.gallery import Gallery
 from edge.recognition.pipeline import FacePipeline
+from edge.turned_away import TurnedAway
 from edge.turnstile import Turnstile
 from firmware_config import GateConfig
 from firmware_config.model import CameraConfig
@@ -75,6 +76,7 @@ class Gate:
         self.turnstile = turnstile
         self.on_event = on_event
         self.debounce = Debouncer(config.debounce_s)
+        self.turned_away = TurnedAway(config.zone)  # today's refusals, for the heartbeat
         self._lock = threading.Lock()  # one check-in at a time: debounce state is shared
         self.health = {c.name: CameraHealth() for c in config.cameras}
         self.pipelines = {
@@ -171,6 +173,8 @@ class Gate:
             and count % self.config.qr.every_n_frames == 0
         ):
             decisions.extend(self._scan_qr(camera, frame_bgr, at))
+        for d in decisions:
+            self.turned_away.note(d.method, d.action)
         return decisions
 
     def _scan_qr(self, camera: CameraConfig, frame_bgr: np.ndarray, at: float) -> list[Decision]:
@@ -210,6 +214,7 @@ class Gate:
         worker_id = self.cards.worker_for(card)
         if worker_id is None:
             log.info("unknown card %s refused", mask(card.strip()))
+            self.turned_away.note("card", "refused")
             return Decision("card", None, None, None, None, "card", "refused", reason="unknown")
         direction = self.config.card_reader.direction
         event_id = self.check_in(worker_id, direction, "card", at, camera=None)

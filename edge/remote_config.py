@@ -1,7 +1,8 @@
 """Config pushed by central: verified, validated, applied to the running gate, kept on disk.
 
 Central may change a few settings remotely (recognition threshold and margin, debounce,
-liveness strictness); everything else stays in the gate's file, which an installer controls.
+liveness strictness, the dust limit profile); everything else stays in the gate's file, which
+an installer controls.
 Each push carries the whole overlay at a version, not a diff, so applying the newest version
 is all a gate ever needs to do, and a restart re-applies the last one from ``state.db``.
 """
@@ -47,6 +48,11 @@ def overlay(config: GateConfig, settings: RemoteSettings) -> GateConfig:
             if settings.liveness != "off":
                 liveness["strictness"] = settings.liveness
             updates["liveness"] = type(config.liveness).model_validate(liveness)
+        if settings.dust_profile is not None:
+            if config.dust is None:
+                raise ConfigRejected("dust_profile: this gate has no dust monitor")
+            dust = {**config.dust.model_dump(), "profile": settings.dust_profile}
+            updates["dust"] = type(config.dust).model_validate(dust)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigRejected(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None

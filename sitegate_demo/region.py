@@ -25,6 +25,7 @@ from central.attendance import closing
 from central.auth.users import Role, UserIn, add_user
 from central.ingest.validate import Inbound, validate
 from central.payroll import bankfiles, batches
+from central.registry.divisions import ensure_loaded
 from central.registry.employment import ContractIn, EmploymentIn, add_contract, add_employment
 from central.registry.organisations import (
     EnterpriseIn,
@@ -408,6 +409,7 @@ def seed(db_path: Path, gate_silent_after: timedelta = timedelta(minutes=30)) ->
     False when it was seeded before, so a re-run changes nothing."""
     db = Database(str(db_path))
     db.upgrade()
+    ensure_loaded(db)  # 南宁市, 兴宁区 …: the division names fetched at set-up
     if seeded(db):
         return False
     sealer = sealer_for(str(db_path))
@@ -429,6 +431,9 @@ def describe(base: str, admin: tuple[str, str]) -> str:
     """The console's address and one login per role, for the demo's closing words."""
     rows = [("admin", *admin, "everything")]
     rows += [(x.role, x.username, x.password, x.scope) for x in LOGINS]
-    text = [f"\nweb console: {base}/console/login  (demo-only passwords)"]
+    text = [
+        f"\nweb console: {base}/console/login  (demo-only passwords; the worker lands on the"
+        f" phone pages, {base}/worker/today)"
+    ]
     text += [f"  {role:20} {user:16} {password:24} {scope}" for role, user, password, scope in rows]
     return "\n".join(text)

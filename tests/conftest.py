@@ -220,7 +220,8 @@ class Central:
                 pytest.fail(f"central exited:\n{process.output()}")
             return httpx.get(f"{self.base}/healthz").status_code == 200
 
-        wait_until(healthy, 30, "central to be healthy")
+        # generous: the import and migration take seconds, many more on a loaded machine
+        wait_until(healthy, 90, "central to be healthy")
         self.headers = api_headers(self.db)
         return self
 

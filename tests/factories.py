@@ -381,8 +381,10 @@ def console_region(db: Database, sealer: Sealer, workdir: Path) -> Region:
 
     from central.attendance import closing
     from central.payroll import bankfiles, batches
+    from central.registry.divisions import ensure_loaded
     from central.warnings.indicators import scan
 
+    ensure_loaded(db)  # the GB/T 2260 names fetched at set-up, as central loads them at start
     region = Region()
     daily = PayTerms(pay_kind="daily", rate_fen=36000)
     registered_project(db, sealer, region.nanning, dict.fromkeys(region.nanning_workers, daily))
@@ -581,3 +583,208 @@ def console_fleet_and_dust(db: Database, region: Region) -> DustDay:
     )
     db.store(stored, [], datetime.now(UTC))
     return DustDay(tuple(pm10), tuple(pm25), alarm_value)
+
+
+# --- the enterprise console's set-up pages: two enterprises' projects and a subcontractor ---
+
+
+@dataclass(frozen=True)
+class EnterpriseWorld:
+    """What :func:`enterprise_world` registered (ids and usernames tests look for)."""
+
+    project: str  # general contractor A's project; subcontractor S is registered on it
+    other: str  # enterprise B's project: nothing of it may show to A, S or A's site manager
+    contractor_id: int
+    sub_id: int
+    other_id: int
+    spare_uscc: str  # an enterprise on no project yet (the subcontractor form registers it)
+    gc_workers: tuple[str, ...] = ("EA1", "EA2")
+    sub_workers: tuple[str, ...] = ("ES1",)
+    other_workers: tuple[str, ...] = ("EB1",)
+    users: tuple[str, ...] = ("gc-admin", "sub-admin", "site-mgr", "other-admin")
+    turned_away: tuple[tuple[str, int], ...] = (("face_unknown", 4), ("card_refused", 1))
+
+
+def _today_minus(now: datetime, back: timedelta) -> datetime:
+    """``now - back``, but never before today's local midnight (a test run just after it)."""
+    at = now - back
+    midnight = now.replace(hour=0, minute=0, second=1, microsecond=0)
+    return at if at.date() == now.date() else midnight
+
+
+def enterprise_world(db: Database, sealer: Sealer, password: str) -> EnterpriseWorld:
+    """General contractor A's project ``ent-a`` (gates gate-1 and gate-2, workers EA1, EA2)
+    with subcontractor S registered and employing ES1; enterprise B's project ``ent-b`` (EB1);
+    an enterprise on no project; check-ins today; gate statuses with today's turned-away
+    counts (gate-2 behind: 50 events waiting); warnings about A's, S's and B's workers; an
+    account for each of A's admin, S's admin, A's site manager on ``ent-a`` and B's admin."""
+    from central.auth.users import UserIn, add_user
+    from central.warnings.store import raise_warning
+
+    daily = PayTerms(pay_kind="daily", rate_fen=30000)
+    a = registered_project(
+        db, sealer, "ent-a", {"EA1": daily, "EA2": daily}, gates=("gate-1", "gate-2"), offset=40
+    )
+    sub = subcontractor_on(db, "ent-a", uscc=THIRD_USCC)
+    create_worker(
+        db,
+        sealer,
+        WorkerIn(
+            id="ES1",
+            name="分包工人",
+            id_number=valid_ric(50),
+            card_number=valid_card(50),
+            bank="中国建设银行",
+        ),
+    )
+    add_employment(
+        db,
+        EmploymentIn(
+            worker_id="ES1",
+            project_id="ent-a",
+            employer_id=sub["id"],  # type: ignore[arg-type]
+            team="木工班",
+            trade="木工",
+            start_date=date(2025, 1, 1),
+            terms=daily,
+        ),
+    )
+    b = registered_project(
+        db, sealer, "ent-b", {"EB1": daily}, uscc=FOURTH_USCC, offset=60, division="450202"
+    )
+    spare = create_enterprise(
+        db, EnterpriseIn(name="劳务分包 乙", uscc=SUB_USCC, kind="subcontractor")
+    )
+    del spare
+    now = datetime.now(SHANGHAI).replace(microsecond=0) - timedelta(seconds=5)
+    store_punches(
+        db,
+        "ent-a",
+        [
+            ("EA1", "in", _today_minus(now, timedelta(hours=2))),
+            ("EA2", "in", _today_minus(now, timedelta(hours=2, minutes=30))),
+            ("EA2", "out", _today_minus(now, timedelta(minutes=20))),
+        ],
+    )
+    store_punches(db, "ent-a", [("ES1", "in", _today_minus(now, timedelta(hours=1)))], "gate-2")
+    store_punches(db, "ent-b", [("EB1", "in", _today_minus(now, timedelta(hours=1)))])
+    day = now.date().isoformat()
+    for site, device, depth, offset, counts in (
+        ("ent-a", "gate-1", 2, 12, {"face_unknown": 4, "card_refused": 1}),
+        ("ent-a", "gate-2", 50, 8000, {"face_refused": 2}),
+        ("ent-b", "gate-1", 0, 5, {"face_unknown": 9}),
+    ):
+        body = DeviceStatusBody(
+            state="online",
+            outbox_depth=depth,
+            camera_ok=True,
+            clock_offset_ms=offset,
+            turned_away=counts,
+            turned_away_day=day,
+            at=now,
+        )
+        db.set_device_status(site, device, body.model_dump_json(exclude={"kind"}), now.isoformat())
+    with db.begin() as conn:
+        for key, project, worker in (
+            ("ent-test-a", "ent-a", "EA1"),
+            ("ent-test-s", "ent-a", "ES1"),
+            ("ent-test-b", "ent-b", "EB1"),
+        ):
+            raise_warning(
+                conn,
+                key=key,
+                kind="no_labour_contract",
+                severity="medium",
+                project_id=project,
+                evidence={"worker": worker},
+                subject=f"worker {worker} has no labour contract",
+                worker_id=worker,
+            )
+    for username, scope in (
+        ("gc-admin", {"role": "contractor_admin", "enterprise_id": a["id"]}),
+        ("sub-admin", {"role": "contractor_admin", "enterprise_id": sub["id"]}),
+        ("site-mgr", {"role": "site_manager", "project_id": "ent-a"}),
+        ("other-admin", {"role": "contractor_admin", "enterprise_id": b["id"]}),
+    ):
+        add_user(db, UserIn(username=username, password=password, **scope))  # type: ignore[arg-type]
+    return EnterpriseWorld(
+        project="ent-a",
+        other="ent-b",
+        contractor_id=int(a["id"]),  # type: ignore[call-overload]
+        sub_id=int(sub["id"]),  # type: ignore[call-overload]
+        other_id=int(b["id"]),  # type: ignore[call-overload]
+        spare_uscc=SUB_USCC,
+    )
+
+
+@dataclass(frozen=True)
+class TwoSites:
+    """Enterprise ids of ``two_sites``: site-a's general contractor, site-b's, and the
+    subcontractor on site-a."""
+
+    boss: int
+    other: int
+    sub: int
+
+
+def two_sites(
+    db: Database,
+    sealer: Sealer,
+    terms: PayTerms,
+    sub_worker: str = "李四",
+    sub_start: date = date(2025, 1, 1),
+    sub_bank: str = "x",
+    **sub_employment: str,
+) -> TwoSites:
+    """Site A (general contractor A, workers W1 and W2) and site B (contractor B, W3) on
+    ``terms``, and a subcontractor on site A employing W4 (``sub_worker``) from ``sub_start``
+    (paid to ``sub_bank``; team, trade in ``sub_employment``): the smallest world where
+    scope by enterprise shows."""
+    from central.registry.employment import EmploymentIn, add_employment
+
+    a = registered_project(db, sealer, "site-a", {"W1": terms, "W2": terms})
+    b = registered_project(db, sealer, "site-b", {"W3": terms}, uscc=SUB_USCC, offset=10)
+    sub = subcontractor_on(db, "site-a")
+    create_worker(
+        db,
+        sealer,
+        WorkerIn(
+            id="W4",
+            name=sub_worker,
+            id_number=valid_ric(30),
+            card_number=valid_card(30),
+            bank=sub_bank,
+        ),
+    )
+    add_employment(
+        db,
+        EmploymentIn(
+            worker_id="W4",
+            project_id="site-a",
+            employer_id=sub["id"],  # type: ignore[arg-type]
+            start_date=sub_start,
+            terms=terms,
+            **sub_employment,  # type: ignore[arg-type]
+        ),
+    )
+    return TwoSites(boss=a["id"], other=b["id"], sub=sub["id"])  # type: ignore[arg-type]
+
+
+def two_sites_headers(url: str, sites: TwoSites, *roles: str) -> dict[str, dict[str, str]]:
+    """API headers for the ``roles`` asked for, by their short names in ``two_sites``' world:
+    w1, w2, w4 (workers), manager (site A's), boss, sub, other (the enterprises' admins),
+    supervisor (Nanning's Xingning district), admin."""
+    from conftest import api_headers
+
+    made = {
+        "w1": lambda: api_headers(url, "worker-w1", "worker", worker_id="W1"),
+        "w2": lambda: api_headers(url, "worker-w2", "worker", worker_id="W2"),
+        "w4": lambda: api_headers(url, "worker-w4", "worker", worker_id="W4"),
+        "manager": lambda: api_headers(url, "manager-a", "site_manager", project_id="site-a"),
+        "boss": lambda: api_headers(url, "boss-a", "contractor_admin", enterprise_id=sites.boss),
+        "sub": lambda: api_headers(url, "sub-a", "contractor_admin", enterprise_id=sites.sub),
+        "other": lambda: api_headers(url, "boss-b", "contractor_admin", enterprise_id=sites.other),
+        "supervisor": lambda: api_headers(url, "inspector", "supervisor", division_code="450102"),
+        "admin": lambda: api_headers(url),
+    }
+    return {role: made[role]() for role in roles}

@@ -34,40 +34,66 @@ SERVICES = {
     "attendance",
     "warnings",
     "warnings.store",
+    "warnings.subjects",
     "warnings.wage_law",
     "payroll",
     "reports",
+    "complaints",
+    "contracts",
+    "training",
     "ingest",
     "gate_commands",
     "provisioning",
     "audit",
+    "worker_actions",
 }
 # Within central: unit → the units it may import (besides itself and HELPERS).
 CENTRAL: dict[str, set[str]] = {
     **{helper: set() for helper in HELPERS},
+    # validators refuse with a message id the pages translate (central.errors.N_, InvalidValue)
+    "validation": {"errors"},
     "metrics": set(),
     "settings": set(),
     "broker": set(),
     # storage: tables, migrations, the write path; and the records every service appends to
     "storage": set(),
     "audit": {"storage"},
-    "warnings.store": {"storage"},
+    # a warning's subject: a msgid per kind and its parameters; imports nothing
+    "warnings.subjects": set(),
+    "warnings.store": {"storage", "warnings.subjects"},
     # services
     "ingest": {"storage", "metrics"},
-    "provisioning": {"storage"},
+    "provisioning": {"storage", "audit"},  # a gate provisioned from the console is audited
     "registry": {"storage", "audit"},
     "auth": {"storage", "audit", "registry"},
-    "gate_commands": {"storage", "ingest", "registry"},
-    "attendance": {"storage", "registry"},
+    # staff config pushes; the training rule decides who the gallery sync sends as removed
+    "gate_commands": {"storage", "ingest", "registry", "audit", "training"},
+    "attendance": {"storage", "registry", "audit"},  # 补卡 decisions are audited
     "warnings.wage_law": {"warnings.store"},
-    "warnings": {"storage", "audit", "attendance", "warnings.store"},  # handling is audited
+    # handling is audited; training about to expire is warned of per the project's rule
+    # projects' cities are named from the registry's GB/T 2260 divisions
+    "warnings": {
+        *("storage", "audit", "attendance", "registry", "training"),
+        *("warnings.store", "warnings.subjects"),
+    },
     "payroll": {
         *("storage", "audit", "registry", "attendance"),
         *("warnings.store", "warnings.wage_law"),
     },
     "reports": {"storage", "registry", "attendance", "payroll"},
+    # e-contracts and safety training: scoped by auth, audited; signing re-checks the password
+    "contracts": {"storage", "audit", "auth"},
+    "training": {"storage", "audit", "auth"},
+    # staff's writes about one worker (consent, photos, cards, linking, reveal): scope + write
+    "worker_actions": {"storage", "audit", "auth", "registry"},
+    # a worker's wage complaint: an arrears case and a warning, in one transaction
+    "complaints": {"storage", "audit", "registry", "warnings.store"},
     # the running service, then the entry points
-    "service": {"storage", "metrics", "settings", "broker", "ingest", "gate_commands", "warnings"},
+    "service": {
+        *("storage", "metrics", "settings", "broker", "ingest", "gate_commands", "warnings"),
+        "training",  # the periodic pass that takes expired training off the gates
+        "registry",  # division names loaded into a new database at start
+    },
     # the web console: pages over the same services as the API; the app factory mounts it
     "web": {"storage", "settings", "service", *SERVICES},
     "api": {"storage", "metrics", "settings", "service", "web", *SERVICES},

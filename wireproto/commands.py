@@ -59,6 +59,11 @@ class RemoteSettings(_Strict):
     liveness: Literal["off", "normal", "strict"] | None = Field(
         None, description="anti-spoofing: off, or required at this strictness"
     )
+    dust_profile: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")] | None = Field(
+        None,
+        description="the dust limit profile to judge readings by (a name the gate ships, "
+        "firmware_config/dust_profiles.py); a gate without a dust monitor refuses it",
+    )
 
 
 class ConfigPush(_Strict):

@@ -96,6 +96,10 @@ class DustAlarmBody(_Strict):
     )
 
 
+#: Why a gate turned someone away (edge/turned_away.py counts them per local day).
+TurnedAwayKind = Literal["face_unknown", "face_refused", "qr_refused", "card_refused"]
+
+
 class DeviceStatusBody(_Strict):
     """Retained device state; the last will publishes ``state: offline``."""
 
@@ -110,6 +114,15 @@ class DeviceStatusBody(_Strict):
     clock_synced: bool | None = None
     clock_offset_ms: int | None = Field(
         None, description="device clock minus reference time (NTP), milliseconds"
+    )
+    turned_away: dict[TurnedAwayKind, Annotated[int, Field(ge=0, le=2**31 - 1)]] = Field(
+        default_factory=dict,
+        description="people the gate did not let through since its local midnight, by kind: "
+        "faces matching nobody, faces failing liveness, refused QR codes, unknown cards "
+        "(counts only: no image leaves the gate)",
+    )
+    turned_away_day: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = Field(
+        None, description="the gate's local date the counts are for"
     )
     at: WireDatetime
 

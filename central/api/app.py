@@ -1,5 +1,6 @@
 """The FastAPI application factory."""
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,6 +20,11 @@ def create_app(service: CentralService, *, manage_service: bool = True) -> FastA
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if manage_service:
             service.start()
+        # Everything loaded so far (modules, templates, catalogues, the service) lives as long
+        # as the process: keep the cyclic collector from re-scanning it on every collection.
+        # Measured on the province overview (benchmarks/overview.py): p95 CPU per page
+        # 432 → 259 ms.
+        gc.freeze()
         try:
             yield
         finally:

@@ -1,4 +1,5 @@
-"""The one error map: central's named exceptions → HTTP statuses, and one error body for all.
+"""Central's named exceptions as HTTP answers (statuses from central/errors.py's one map),
+and one error body for all.
 
 Every error the API sends has the shape of :class:`ErrorBody`, whether it comes from a
 :class:`~central.errors.CentralError`, a request that fails validation (FastAPI's list of
@@ -15,26 +16,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from central.errors import (
-    CentralError,
-    Conflict,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    TooLarge,
-    TooManyRequests,
-    Unauthenticated,
-)
-
-STATUS: dict[type[CentralError], int] = {
-    Unauthenticated: 401,
-    Forbidden: 403,
-    NotFound: 404,
-    Conflict: 409,
-    TooLarge: 413,
-    InvalidInput: 422,
-    TooManyRequests: 429,
-}
+from central.errors import CentralError, TooManyRequests
+from central.errors import status_of as _status_of
 
 DESCRIPTIONS = {
     400: "Bad request",
@@ -81,7 +64,8 @@ def _body(detail: str, code: str, errors: list[dict[str, Any]] | None = None) ->
 
 
 def status_of(exc: CentralError) -> int:
-    return next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
+    """The status of a refusal; 400 for a CentralError of no mapped kind."""
+    return _status_of(exc, 400)
 
 
 def install(app: FastAPI) -> None:

@@ -29,16 +29,23 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from central.registry.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
+
 JSON_LIMIT = 1024 * 1024
-MAX_PHOTO_BYTES = 8 * 1024 * 1024
-MAX_PHOTOS = 10
 MULTIPART_LIMIT = MAX_PHOTOS * MAX_PHOTO_BYTES + 1024 * 1024
 
 API_PREFIX = "/api/v1/"
-#: Routes under /api/v1 that answer without credentials (the login itself).
-PUBLIC_PATHS = frozenset({"/api/v1/auth/login"})
+#: Routes under /api/v1 that answer without credentials (the logins, and a worker redeeming
+#: an activation code: central/api/routes/worker_access.py).
+PUBLIC_PATHS = frozenset(
+    {"/api/v1/auth/login", "/api/v1/auth/worker-login", "/api/v1/auth/activate"}
+)
 #: Routes that take photo uploads (multipart): the only bodies above ``JSON_LIMIT``.
-UPLOAD_PATHS = re.compile(r"^/api/v1/workers/[^/]+/photos$")
+#: (the enterprise console's enrollment page posts to its own twin of the API route)
+UPLOAD_PATHS = re.compile(r"^/(?:api/v1|console/enterprise)/workers/[^/]+/photos$")
+#: A training course's material PDF (central/training/material.py caps the file itself).
+MATERIAL_PATHS = re.compile(r"^/(?:api/v1|console/enterprise)/training-courses$")
+MATERIAL_LIMIT = 6 * 1024 * 1024
 
 
 class _BodyTooLarge(Exception):
@@ -69,6 +76,8 @@ def limit_for(path: str, headers: Headers) -> int:
     content_type = headers.get("content-type", "").lower()
     if content_type.startswith("multipart/") and UPLOAD_PATHS.match(path):
         return MULTIPART_LIMIT
+    if content_type.startswith("multipart/") and MATERIAL_PATHS.match(path):
+        return MATERIAL_LIMIT
     return JSON_LIMIT
 
 

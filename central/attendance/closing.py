@@ -22,7 +22,7 @@ from sqlalchemy import Connection, func, select
 from central.attendance import days as attendance_days
 from central.attendance.periods import month_of, month_range
 from central.clock import now_iso, utc_us
-from central.errors import Conflict, InvalidInput
+from central.errors import N_, Conflict, InvalidInput, fill
 from central.registry.organisations import project_gates, project_zone
 from central.storage import Database, schema
 
@@ -34,7 +34,9 @@ class ClosingRefused(Conflict):
         self.silent = silent
         self.extra = {"silent_gates": silent}  # added to the error body (central/api/errors.py)
         names = ", ".join(f"{g} (last heard {t or 'never'})" for g, t in sorted(silent.items()))
-        super().__init__(f"cannot close {period}: silent gates: {names}")
+        msgid = N_("cannot close %(period)s: silent gates: %(gates)s")
+        super().__init__(fill(msgid, {"period": period, "gates": names}))
+        self.marked(msgid, period=period, gates=names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +55,11 @@ class Period:
             try:
                 day = date.fromisoformat(key)
             except ValueError:
-                raise InvalidInput(f"day must look like 2025-06-30, got {key!r}") from None
+                raise InvalidInput.of(
+                    N_("day must look like 2025-06-30, got %(key)s"), key=repr(key)
+                ) from None
             return cls(kind, key, day, day)
-        raise InvalidInput(f"period kind must be day or month, not {kind!r}")
+        raise InvalidInput.of(N_("period kind must be day or month, not %(kind)s"), kind=repr(kind))
 
     def end(self, zone: ZoneInfo) -> datetime:
         """The local midnight after the period: what every gate must have reported past."""
@@ -107,7 +111,10 @@ def close(db: Database, project_id: str, kind: str, key: str, by_user: str) -> d
     attendance_days.refresh(db, project_id, zone, period.first, period.last)
     with db.begin() as conn:
         if not project_gates(conn, project_id):
-            raise Conflict(f"project {project_id} has no gates: nothing vouches for its days")
+            raise Conflict.of(
+                N_("project %(project)s has no gates: nothing vouches for its days"),
+                project=project_id,
+            )
         silent = silent_gates(conn, project_id, period.end(zone))
         if silent:
             raise ClosingRefused(f"{kind} {key}", silent)

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from sqlalchemy import ColumnElement, Connection, case, delete, exists, func, select, tuple_
 
 from central.storage import schema
+from central.storage.bulk import greater, upsert_insert
 
 
 def _counts() -> tuple[ColumnElement[int], ColumnElement[int]]:
@@ -32,17 +33,29 @@ def refresh(conn: Connection, touched: Iterable[tuple[str, str]]) -> None:
     pairs = sorted(set(touched))
     if not pairs:
         return
-    a, sd = schema.attendance.c, schema.site_days.c
+    a = schema.attendance.c
     workers, registered = _counts()
     for start in range(0, len(pairs), 500):
         chunk = pairs[start : start + 500]
-        conn.execute(delete(schema.site_days).where(tuple_(sd.site, sd.local_date).in_(chunk)))
+        counted = upsert_insert(conn, schema.site_days).from_select(
+            ["site", "local_date", "workers", "registered"],
+            select(a.site, a.local_date, workers, registered)
+            .where(tuple_(a.site, a.local_date).in_(chunk))
+            .group_by(a.site, a.local_date),
+        )
+        # Events are only ever added, so a recount never falls: keeping the larger count
+        # makes two instances refreshing the same day at once agree (a plain delete and
+        # insert raced into a duplicate key, and a recount read before the other's commit
+        # could overwrite a newer one).
         conn.execute(
-            schema.site_days.insert().from_select(
-                ["site", "local_date", "workers", "registered"],
-                select(a.site, a.local_date, workers, registered)
-                .where(tuple_(a.site, a.local_date).in_(chunk))
-                .group_by(a.site, a.local_date),
+            counted.on_conflict_do_update(
+                index_elements=["site", "local_date"],
+                set_={
+                    "workers": greater(conn, schema.site_days.c.workers, counted.excluded.workers),
+                    "registered": greater(
+                        conn, schema.site_days.c.registered, counted.excluded.registered
+                    ),
+                },
             )
         )
 

@@ -88,7 +88,14 @@ def staff_rule(password: str, username: str) -> None:
 
 
 def worker_rule(password: str, username: str) -> None:
-    """Workers' rule; the 6-digit PIN replaces it when workers sign in on their phones."""
+    """Workers' rule: a 6-digit PIN that is not an early guess (central/auth/pins.py; the
+    activation also checks it against the worker's own ID and phone number), or a password
+    of at least ``WORKER_MIN_LENGTH`` characters."""
+    from central.auth.pins import check_pin_shape, is_pin  # pins builds on this module
+
+    if is_pin(password):
+        check_pin_shape(password)
+        return
     _common_rules(password, username, WORKER_MIN_LENGTH)
 
 

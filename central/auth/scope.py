@@ -19,6 +19,7 @@ Out-of-scope records answer 404, as if they did not exist, so ids cannot be prob
 record the caller may not change answers 403.
 """
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -36,7 +37,7 @@ from sqlalchemy import (
 )
 
 from central.auth.users import Principal, Role, principal_of
-from central.errors import Conflict, Forbidden, InvalidInput, NotFound
+from central.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from central.storage import schema
 
 READ_ALL = (Role.ADMIN,)
@@ -337,9 +338,15 @@ def keeps_record(conn: Connection, who: Principal, worker_id: str) -> bool:
     return worker_id in kept_records(conn, who, [worker_id])
 
 
+#: Warnings only supervisors and the admin read: a worker's wage complaint goes to the labour
+#: inspectors, and the employer hears of it from them, not from its own queue (a worker must
+#: not be pressed to withdraw a complaint before anyone has looked at it).
+SUPERVISION_ONLY_KINDS = ("complaint", "complaint_overdue")
+
+
 def warnings_filter(conn: Connection, who: Principal) -> ColumnElement[bool] | None:
     """Wage warnings the caller may read: whole projects' warnings, and a subcontractor's
-    warnings about its own workers; None for every warning."""
+    warnings about its own workers, never a worker's complaint; None for every warning."""
     if who.role in READ_ALL:
         return None
     w = schema.wage_warnings.c
@@ -350,7 +357,9 @@ def warnings_filter(conn: Connection, who: Principal) -> ColumnElement[bool] | N
             clause,
             and_(w.worker_id.is_not(None), _own_employment(who, w.project_id, w.worker_id)),
         )
-    return clause
+    if who.role is Role.SUPERVISOR:
+        return clause
+    return and_(clause, w.kind.not_in(SUPERVISION_ONLY_KINDS))
 
 
 def require_warning(conn: Connection, who: Principal, warning_id: int) -> None:
@@ -387,9 +396,16 @@ def parent_division(code: str) -> str | None:
 def escalation_target(conn: Connection, who: Principal, warning_id: int) -> str:
     """Where this caller's escalation sends a warning: the level above its own (a county's
     supervisor → its city, a city's → the province); the admin's, one level above where the
-    warning stands. Call after :func:`require_warning`. 403 for anyone but a supervisor, 409
-    when the warning is already there or higher, or its project has no division."""
-    require_role(who, Role.SUPERVISOR)
+    warning stands. Call after :func:`require_warning`. 403 for anyone but a supervisor or an
+    enterprise's admin, 409 when the warning is already there or higher, or its project has no
+    division.
+
+    An enterprise's level above is the labour inspection: its admin refers a warning it cannot
+    settle (a subcontractor that does not pay, a bank that keeps refusing) to the supervisors
+    of the project's own division, who see it anyway; ``escalated_to`` then names that
+    division, and only they escalate it further.
+    """
+    require_role(who, Role.SUPERVISOR, Role.CONTRACTOR_ADMIN)
     w, p = schema.wage_warnings.c, schema.projects.c
     row = conn.execute(
         select(w.escalated_to, p.division_code)
@@ -398,13 +414,27 @@ def escalation_target(conn: Connection, who: Principal, warning_id: int) -> str:
     ).one()
     current = row.escalated_to or row.division_code
     if current is None:
-        raise Conflict(f"warning {warning_id}'s project has no division to escalate from")
+        raise Conflict.of(
+            N_("warning %(warning)s's project has no division to escalate from"),
+            warning=warning_id,
+        )
+    if who.role is Role.CONTRACTOR_ADMIN:
+        if row.escalated_to is not None:
+            raise Conflict.of(
+                N_("warning %(warning)s is with the labour inspectors already"),
+                warning=warning_id,
+            )
+        return str(row.division_code)
     base = current if who.role is Role.ADMIN else who.division_code or ""
     target = parent_division(base) if base else None
     if target is None:
-        raise Conflict("a province's supervisors have no level above them to escalate to")
+        raise Conflict.of(N_("a province's supervisors have no level above them to escalate to"))
     if _LEVELS[division_level(current)] <= _LEVELS[division_level(target)]:
-        raise Conflict(f"warning {warning_id} is already escalated to {current}")
+        raise Conflict.of(
+            N_("warning %(warning)s is already escalated to %(division)s"),
+            warning=warning_id,
+            division=current,
+        )
     return target
 
 
@@ -418,7 +448,9 @@ def require_assignable(conn: Connection, username: str, warning_id: int) -> None
             raise NotFound(username)
         require_warning(conn, principal_of(row), warning_id)
     except (NotFound, Forbidden):
-        raise InvalidInput(f"no account named {username[:64]!r} may handle this warning") from None
+        raise InvalidInput.of(
+            N_("no account named %(name)s may handle this warning"), name=repr(username[:64])
+        ) from None
 
 
 def restrict(
@@ -539,3 +571,59 @@ def enterprises_filter(conn: Connection, who: Principal) -> ColumnElement[bool] 
         ent.id.in_(select(r.enterprise_id).where(r.project_id.in_(projects))),
         ent.id.in_(select(e.employer_id).where(e.project_id.in_(projects))),
     )
+
+
+def may_manage_gates(conn: Connection, who: Principal, project_id: str) -> None:
+    """Provisioning a project's gates and pushing their config: the general contractor's
+    office (its admin, the project's site manager) or the admin. 404 outside the caller's
+    projects, 403 for a subcontractor or supervisor who sees the project."""
+    require_project(conn, who, project_id, Role.CONTRACTOR_ADMIN, Role.SITE_MANAGER, whole=True)
+
+
+def job_poster(conn: Connection, who: Principal, project_id: str) -> int:
+    """Posting a job (招工宝) on a project: an enterprise's admin that may employ there for
+    itself (its general contractor or a registered subcontractor); the post is its
+    enterprise's. 404 outside the caller's projects, 403 for every other role."""
+    if who.role is not Role.CONTRACTOR_ADMIN or who.enterprise_id is None:
+        raise Forbidden("job posts are made by an enterprise's administrator")
+    require_employer_on(conn, who, project_id, who.enterprise_id)
+    return who.enterprise_id
+
+
+def job_owner(who: Principal) -> int | None:
+    """Whose job posts, applicants and résumés the caller reads and answers: its own
+    enterprise's (an enterprise's admin), every one (the admin: None); 403 for anyone else."""
+    if who.role is Role.ADMIN:
+        return None
+    if who.role is Role.CONTRACTOR_ADMIN and who.enterprise_id is not None:
+        return who.enterprise_id
+    raise Forbidden("job posts are an enterprise administrator's")
+
+
+def own_enterprise(who: Principal) -> int | None:
+    """The enterprise whose part on each project a list shows: a contractor admin's own;
+    None for the general contractor's site managers and the admin."""
+    return who.enterprise_id if who.role is Role.CONTRACTOR_ADMIN else None
+
+
+def project_worker_cut(
+    conn: Connection, who: Principal, project_id: str
+) -> Callable[[ColumnElement[Any]], ColumnElement[bool] | None]:
+    """:func:`project_workers_filter` bound to the caller and the project, for report
+    functions that apply it to several tables' worker columns."""
+    return lambda column: project_workers_filter(conn, who, project_id, column)
+
+
+def enterprise_assets(conn: Connection, who: Principal) -> set[int] | None:
+    """Enterprises whose contract templates and training courses the caller may read and use;
+    None for every one (the admin). An enterprise's admin: its own; a site manager: its
+    project's general contractor's; anyone else: none."""
+    if who.role in READ_ALL:
+        return None
+    if who.role is Role.CONTRACTOR_ADMIN and who.enterprise_id is not None:
+        return {who.enterprise_id}
+    if who.role is Role.SITE_MANAGER and who.project_id:
+        p = schema.projects.c
+        found = conn.execute(select(p.contractor_id).where(p.id == who.project_id)).scalar()
+        return {int(found)} if found is not None else set()
+    return set()

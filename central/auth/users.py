@@ -21,7 +21,7 @@ from central.auth import tokens
 from central.auth.passwords import MAX_LENGTH, check_new_password
 from central.auth.throttle import LoginThrottle, Throttled
 from central.clock import now_iso
-from central.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from central.errors import Conflict, InvalidInput, InvalidValue, NotFound, Unauthenticated
 from central.registry import validation
 from central.storage import Database, schema
 from central.validation import DbId, ProjectId, WorkerIdText
@@ -67,7 +67,7 @@ class UserIn(BaseModel):
             try:
                 validation.division_code(self.division_code)
             except InvalidInput as exc:
-                raise ValueError(str(exc)) from None
+                raise InvalidValue.from_error(exc) from None
         for name in ("enterprise_id", "project_id", "worker_id", "division_code"):
             given = getattr(self, name) is not None
             if given != (name == needs):

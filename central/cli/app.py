@@ -8,6 +8,7 @@ import typer
 
 from central.cli.db import DbOpt, open_db
 from central.cli.devices import broker_files_cmd, service_account_cmd
+from central.cli.divisions import divisions_app
 from central.cli.errors import CliErrors
 from central.cli.payroll import payroll_app
 from central.cli.users import users_app
@@ -21,6 +22,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(devices_app, name="devices")
 app.add_typer(users_app, name="users")
 app.add_typer(payroll_app, name="payroll")
+app.add_typer(divisions_app, name="divisions")
 
 
 def _logging(verbose: bool) -> None:
@@ -94,6 +96,14 @@ def serve(
         float,
         typer.Option(help="a gate silent this long (no status, no event) becomes a warning"),
     ] = 30,
+    complaint_sla_days: Annotated[
+        int,
+        typer.Option(help="a worker's wage complaint not handled this many days raises a warning"),
+    ] = 5,
+    activation_code_hours: Annotated[
+        float,
+        typer.Option(help="how long a worker's one-time activation code stays valid (hours)"),
+    ] = 72,
     verbose: bool = False,
 ) -> None:
     """Run the MQTT ingest and the HTTP API in one process (Ctrl-C stops both cleanly)."""
@@ -126,6 +136,8 @@ def serve(
         broker_ca_file=broker_ca_file,
         secure_cookies=secure_cookies,
         gate_silent_after_s=gate_silent_minutes * 60,
+        complaint_sla_days=complaint_sla_days,
+        activation_code_hours=activation_code_hours,
     )
     if broker_password_file is not None and settings.broker:
         from central.provisioning.broker_url import with_password

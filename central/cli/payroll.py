@@ -51,11 +51,19 @@ def payroll_close(
 
 
 @payroll_app.command("approve")
-def payroll_approve(batch: int, db: DbOpt = "sitegate-central.db", by: ByOpt = None) -> None:
-    """Approve a draft batch (refused if late events changed it: review, then approve again)."""
+def payroll_approve(
+    batch: int,
+    db: DbOpt = "sitegate-central.db",
+    by: ByOpt = None,
+    hold_disputed: Annotated[
+        bool, typer.Option(help="approve the rest and hold the disputed lines back")
+    ] = False,
+) -> None:
+    """Approve a draft batch (refused if late events changed it: review, then approve again;
+    refused while a line is disputed, unless the disputed lines are held back)."""
     from central.payroll import batches
 
-    b = batches.approve(open_db(db), batch, by_user(by))
+    b = batches.approve(open_db(db), batch, by_user(by), hold_disputed=hold_disputed)
     typer.echo(f"batch {batch} {b['state']}")
 
 

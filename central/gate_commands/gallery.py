@@ -10,6 +10,9 @@ Cards ride on the same rows: registering or removing a worker's gate card bumps 
 site employing them (:meth:`SiteGallery.touch_worker`, templates untouched), and every delta
 carries the complete card set of each worker it names, hashed under the receiving device's
 card key when the message is built (central/registry/gate_cards.py, wireproto/cards.py).
+
+A worker a site's training rule keeps out (central/training/entry.py) is sent as removed, with
+no cards, until their training is recorded: the gates need nothing new to refuse them.
 """
 
 import struct
@@ -23,6 +26,7 @@ from central.gate_commands.reports import upsert
 from central.registry.gate_cards import numbers_at_site
 from central.registry.sealing import Sealer
 from central.storage import Database, schema
+from central.training.entry import barred
 from wireproto.cards import card_hash, card_key
 from wireproto.commands import (
     TEMPLATE_BYTES,
@@ -157,11 +161,13 @@ class SiteGallery:
                 .order_by(g.version)
                 .limit(limit + 1)
             ).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
+            more = len(rows) > limit
+            rows = rows[:limit]
+            # kept off the site's gates for want of valid training: sent as removed
+            kept_out = barred(conn, site, [r.worker_id for r in rows])
         upserts, removals = [], []
         for r in rows:
-            if r.templates_sealed is None:
+            if r.templates_sealed is None or r.worker_id in kept_out:
                 removals.append(r.worker_id)
                 continue
             raw = self.sealer.open(r.templates_sealed, self._context(site, r.worker_id))
@@ -178,11 +184,14 @@ class SiteGallery:
     def _cards(self, site: str, workers: tuple[str, ...], secret: bytes) -> list[WorkerCards]:
         with self.db.engine.connect() as conn:
             numbers = numbers_at_site(conn, self.sealer, site, list(workers))
+            kept_out = barred(conn, site, list(workers))
         key = card_key(secret)
         return [
             WorkerCards(
                 worker_id=w,
-                cards=[GateCard(hash=card_hash(key, n), hint=m) for n, m in numbers[w]],
+                cards=[]
+                if w in kept_out
+                else [GateCard(hash=card_hash(key, n), hint=m) for n, m in numbers[w]],
             )
             for w in workers
         ]

@@ -25,10 +25,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 
 from central.clock import now_iso
-from central.errors import Conflict, InvalidInput
+from central.errors import N_, Conflict, InvalidInput
 from central.payroll import paid_summaries
 from central.payroll.bank_layouts import SITEGATE, BankLayout, parse_amount
 from central.payroll.batches import PAYABLE, batch, log, settle_state, submit
+from central.registry import staff_spans
 from central.registry.sealing import Sealer
 from central.registry.workers import CARD_CONTEXT, reveal
 from central.spreadsheets import csv_row, xlsx_row
@@ -60,13 +61,17 @@ def export(
     """Write the lines due for payment; an approved batch becomes submitted. Returns the count."""
     fmt = path.suffix.lower()
     if fmt not in (".csv", ".xlsx"):
-        raise InvalidInput("the bank file must end in .csv or .xlsx")
+        raise InvalidInput.of(N_("the bank file must end in .csv or .xlsx"))
     with db.engine.connect() as conn:
         state = batch(conn, batch_id)["state"]
     if state == "approved":
         submit(db, batch_id, by_user)
     elif state not in PAYABLE:
-        raise Conflict(f"batch {batch_id} is {state}: approve it before exporting")
+        raise Conflict.of(
+            N_("batch %(batch)s is %(state)s: approve it before exporting"),
+            batch=batch_id,
+            state=state,
+        )
     p = schema.payroll_lines.c
     with db.engine.connect() as conn:
         due = conn.execute(
@@ -145,7 +150,11 @@ def _read_entries(path: Path, layout: BankLayout) -> list[dict[str, str]]:
         try:
             book = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises several kinds for a file that is not xlsx
-            raise InvalidInput(f"{path.name}: not a readable .xlsx file ({exc})") from None
+            raise InvalidInput.of(
+                N_("%(file)s: not a readable .xlsx file (%(problem)s)"),
+                file=path.name,
+                problem=exc,
+            ) from None
         rows = [
             ["" if v is None else str(v).strip() for v in row]
             for row in book.active.iter_rows(values_only=True)
@@ -158,8 +167,11 @@ def _read_entries(path: Path, layout: BankLayout) -> list[dict[str, str]]:
             reader = csv.DictReader(fh)
             entries = [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
     except UnicodeDecodeError:
-        raise InvalidInput(
-            f"{path.name}: not {layout.encoding} text (layout {layout.name})"
+        raise InvalidInput.of(
+            N_("%(file)s: not %(encoding)s text (layout %(layout)s)"),
+            file=path.name,
+            encoding=layout.encoding,
+            layout=layout.name,
         ) from None
     return entries
 
@@ -180,14 +192,22 @@ def import_results(
     found = set(entries[0]) if entries else set(needed)
     missing = [h for h in needed if h not in found]
     if missing:
-        raise InvalidInput(f"{path.name}: missing column(s) {', '.join(missing)}")
+        raise InvalidInput.of(
+            N_("%(file)s: missing column(s) %(columns)s"),
+            file=path.name,
+            columns=", ".join(missing),
+        )
     paid_values = {v.casefold() for v in spec.paid_values}
     failed_values = {v.casefold() for v in spec.failed_values}
     p, w = schema.payroll_lines, schema.workers
     with db.begin() as conn:
         b = batch(conn, batch_id)
         if b["state"] not in ("submitted", "partially_paid"):
-            raise Conflict(f"batch {batch_id} is {b['state']}: nothing was sent to the bank")
+            raise Conflict.of(
+                N_("batch %(batch)s is %(state)s: nothing was sent to the bank"),
+                batch=batch_id,
+                state=b["state"],
+            )
         for n, entry in enumerate(entries, start=2):
             where = f"{path.name} line {n}"
             card = "".join(entry.get(spec.card_number, "").split())
@@ -260,6 +280,7 @@ def import_results(
                     # The card could not take the money: not a valid payroll card until
                     # the worker gives a new one (registry.worker_records.replace_card).
                     conn.execute(w.update().where(w.c.id == row.worker_id).values(card_valid=0))
+                    staff_spans.refresh(conn, [row.worker_id])
         result.batch_state = settle_state(conn, batch_id)
         log(
             conn,

@@ -15,7 +15,7 @@ from central.attendance.closing import is_closed
 from central.attendance.periods import due_date, month_range
 from central.attendance.refresh import refresh_month
 from central.clock import now_iso
-from central.errors import Conflict
+from central.errors import N_, Conflict, fill
 from central.payroll.adjustments import add_adjustment  # noqa: F401  (part of the batch API)
 from central.payroll.compute import Computed, compute_month
 from central.payroll.sources import related_projects
@@ -113,7 +113,12 @@ def compute(db: Database, project_id: str, month: str, by_user: str) -> dict[str
             select(t.c.id, t.c.state).where(t.c.project_id == project_id, t.c.month == month)
         ).first()
         if existing is not None and existing.state not in EDITABLE:
-            raise Conflict(f"batch {existing.id} for {month} is {existing.state}; not recomputed")
+            raise Conflict.of(
+                N_("batch %(batch)s for %(month)s is %(state)s; not recomputed"),
+                batch=existing.id,
+                month=month,
+                state=existing.state,
+            )
         if existing is None:
             batch_id = inserted_id(
                 conn.execute(
@@ -148,12 +153,47 @@ def _lines_differing(stored: list[dict[str, object]], fresh: list[dict[str, obje
     )
 
 
-def approve(db: Database, batch_id: int, by_user: str) -> dict[str, object]:
-    """Approve a draft; refused while the month is open or if late events changed it."""
+class DisputedLines(Conflict):
+    """A worker disputes their line: approval waits until the approver decides (a
+    correction and recompute, the worker's answer, or holding those lines back)."""
+
+    def __init__(self, batch_id: int, disputed: list[dict[str, object]]) -> None:
+        self.disputed = disputed
+        self.extra = {"disputed_lines": disputed}
+        named = ", ".join(f"line {d['id']} (worker {d['worker_id']})" for d in disputed)
+        msgid = N_("batch %(batch)s has disputed lines: %(lines)s")
+        super().__init__(fill(msgid, {"batch": batch_id, "lines": named}))
+        self.marked(msgid, batch=batch_id, lines=named)
+
+
+def disputed_lines(conn: Connection, batch_id: int) -> list[dict[str, object]]:
+    """The batch's disputed lines: id, worker, the worker's reason."""
+    p = schema.payroll_lines.c
+    rows = conn.execute(
+        select(p.id, p.worker_id, p.confirmation_note)
+        .where(p.batch_id == batch_id, p.confirmation == "disputed")
+        .order_by(p.worker_id)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def approve(
+    db: Database, batch_id: int, by_user: str, *, hold_disputed: bool = False
+) -> dict[str, object]:
+    """Approve a draft; refused while the month is open or if late events changed it.
+
+    A disputed line blocks approval, naming each (:class:`DisputedLines`), unless the
+    approver says to hold the disputed lines back (``hold_disputed``): they then stay out
+    of the bank file (:func:`submit`) while the rest is paid.
+    """
     with db.engine.connect() as conn:
         b = batch(conn, batch_id)
     if b["state"] != "draft":
-        raise Conflict(f"batch {batch_id} is {b['state']}, only a draft can be approved")
+        raise Conflict.of(
+            N_("batch %(batch)s is %(state)s, only a draft can be approved"),
+            batch=batch_id,
+            state=b["state"],
+        )
     project_id, month = str(b["project_id"]), str(b["month"])
     refresh_month(db, project_id, month)  # days ingest could not refresh, if any
     with db.begin() as conn:
@@ -163,19 +203,30 @@ def approve(db: Database, batch_id: int, by_user: str) -> dict[str, object]:
             _write_lines(conn, batch_id, fresh)
             log(conn, batch_id, "recomputed", by_user, f"{differing} line(s) changed by events")
     if differing:
-        raise Conflict(
-            f"attendance changed since the batch was computed (late events or corrections): "
-            f"{differing} line(s) recomputed; review the batch and approve again"
+        raise Conflict.of(
+            N_(
+                "attendance changed since the batch was computed (late events or corrections): "
+                "%(lines)s line(s) recomputed; review the batch and approve again"
+            ),
+            lines=differing,
         )
     with db.begin() as conn:
         if not is_closed(conn, project_id, "month", month):
-            raise Conflict(f"close {month} for {project_id} first (every gate must report)")
+            raise Conflict.of(
+                N_("close %(month)s for %(project)s first (every gate must report)"),
+                month=month,
+                project=project_id,
+            )
+        disputed = disputed_lines(conn, batch_id)
+        if disputed and not hold_disputed:
+            raise DisputedLines(batch_id, disputed)
         conn.execute(
             schema.payroll_batches.update()
             .where(schema.payroll_batches.c.id == batch_id)
             .values(state="approved", approved_by=by_user, approved_at=now_iso())
         )
-        log(conn, batch_id, "approved", by_user)
+        held = f"{len(disputed)} disputed line(s) to be held back" if disputed else None
+        log(conn, batch_id, "approved", by_user, held)
         return batch(conn, batch_id)
 
 
@@ -184,7 +235,11 @@ def submit(db: Database, batch_id: int, by_user: str) -> dict[str, object]:
     with db.begin() as conn:
         b = batch(conn, batch_id)
         if b["state"] != "approved":
-            raise Conflict(f"batch {batch_id} is {b['state']}, only an approved one is submitted")
+            raise Conflict.of(
+                N_("batch %(batch)s is %(state)s, only an approved one is submitted"),
+                batch=batch_id,
+                state=b["state"],
+            )
         p = schema.payroll_lines
         held = conn.execute(
             p.update()
@@ -223,7 +278,7 @@ def retry_failed(db: Database, batch_id: int, by_user: str) -> int:
     with db.begin() as conn:
         b = batch(conn, batch_id)
         if b["state"] not in PAYABLE:
-            raise Conflict(f"batch {batch_id} is {b['state']}")
+            raise Conflict.of(N_("batch %(batch)s is %(state)s"), batch=batch_id, state=b["state"])
         p = schema.payroll_lines
         n = conn.execute(
             p.update()
@@ -242,7 +297,7 @@ def flag_dispute(conn: Connection, line: dict[str, object], b: dict[str, object]
         severity="medium",
         project_id=str(b["project_id"]),
         worker_id=str(line["worker_id"]),
-        subject=f"worker {line['worker_id']} disputes the {b['month']} line",
+        params={"worker": str(line["worker_id"]), "month": str(b["month"])},
         evidence={
             "batch_id": b["id"],
             "line_id": line["id"],

@@ -3,29 +3,31 @@
 A province's overview would otherwise sum every payroll line ever paid (a million a month)
 and count distinct workers over them on each load. :func:`record_payment` is called in the
 transaction that marks a line paid (central/payroll/bankfiles.py), so the summaries never lag
-the lines; :func:`rebuild` recomputes them from the lines (after a restore, and for the test
-that proves the summaries equal a direct count). A line is paid once (only a pending line can
-become paid), so adding is exact.
+the lines (nor does ``staff_spans.paid``, central/registry/staff_spans.py); :func:`rebuild`
+recomputes them from the lines (after a restore, and for the test that proves the summaries
+equal a direct count). A line is paid once (only a pending line can become paid), so adding
+is exact.
 """
 
-from sqlalchemy import ColumnElement, Connection, Table, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, Connection, case, delete, func, select, update
 
+from central.registry import staff_spans
 from central.storage import schema
+from central.storage.bulk import upsert_insert
 
-
-def _insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
-    """The engine's INSERT … ON CONFLICT builder (SQLite and PostgreSQL share the API)."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+_insert = upsert_insert
 
 
 def record_payment(
     conn: Connection, project_id: str, worker_id: str, paid_at: str, fen: int
 ) -> None:
-    """Add one paid line (``paid_at`` ISO; its first 7 characters are the month)."""
+    """Add one paid line (``paid_at`` ISO; its first 7 characters are the month).
+
+    The worker's row is locked first (``staff_spans.mark_paid``), so two imports paying the
+    same worker on two projects at once see each other's row when they set ``sole``.
+    """
     month = paid_at[:7]
+    staff_spans.mark_paid(conn, project_id, worker_id)
     pm = _insert(conn, schema.paid_months)
     conn.execute(
         pm.values(project_id=project_id, month=month, paid_fen=fen, lines=1).on_conflict_do_update(
@@ -39,11 +41,16 @@ def record_payment(
     pw = _insert(conn, schema.paid_workers)
     conn.execute(
         pw.values(
-            project_id=project_id, worker_id=worker_id, first_month=month, last_month=month
+            project_id=project_id, worker_id=worker_id, first_month=month, last_month=month, sole=0
         ).on_conflict_do_update(
             index_elements=["project_id", "worker_id"],
             set_={"last_month": _later(conn, schema.paid_workers.c.last_month, month)},
         )
+    )
+    t = schema.paid_workers
+    others = select(func.count()).where(t.c.worker_id == worker_id).scalar_subquery()
+    conn.execute(
+        update(t).where(t.c.worker_id == worker_id).values(sole=case((others == 1, 1), else_=0))
     )
 
 
@@ -71,12 +78,14 @@ def rebuild(conn: Connection) -> None:
             .group_by(batch.project_id, month),
         )
     )
+    sole = case((func.count().over(partition_by=line.worker_id) == 1, 1), else_=0)
     conn.execute(
         schema.paid_workers.insert().from_select(
-            ["project_id", "worker_id", "first_month", "last_month"],
-            select(batch.project_id, line.worker_id, func.min(month), func.max(month))
+            ["project_id", "worker_id", "first_month", "last_month", "sole"],
+            select(batch.project_id, line.worker_id, func.min(month), func.max(month), sole)
             .select_from(joined)
             .where(paid)
             .group_by(batch.project_id, line.worker_id),
         )
     )
+    staff_spans.recount_paid(conn)

@@ -48,10 +48,15 @@ def starter_config(
     }
 
 
+def config_text(config: dict[str, object]) -> str:
+    """The config file's text (the CLI writes it, the console hands it over once)."""
+    body = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+    return "# sitegate gate config: holds this device's secret, keep it 0600\n" + body
+
+
 def write_config(path: Path, config: dict[str, object]) -> None:
     """Write with mode 0600: the file holds the device's secret."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write("# sitegate gate config: holds this device's secret, keep it 0600\n")
-        yaml.safe_dump(config, fh, sort_keys=False, allow_unicode=True)
+        fh.write(config_text(config))

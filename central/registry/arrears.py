@@ -10,16 +10,18 @@ A project's special wage account (农民工工资专用账户) is recorded with 
 number is sealed at rest like a payroll card and only the masked form is ever returned.
 """
 
+import json
 from collections.abc import Collection
 from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, Select, String, func, select
+from sqlalchemy import Connection, Select, select
 
 from central import audit
 from central.clock import now_iso
-from central.errors import InvalidInput, NotFound
+from central.errors import N_, InvalidInput, NotFound
+from central.registry.divisions import city_code, name_of
 from central.registry.sealing import Sealer
 from central.registry.validation import mask
 from central.storage import schema
@@ -57,12 +59,24 @@ class CaseIn(BaseModel):
 
 
 class CaseUpdate(BaseModel):
-    """Fields to change; a case is resolved with a resolution, reopened without one."""
+    """Fields to change; a case is resolved with a resolution, reopened without one. ``note``
+    goes into the case's history (what was done, why the amount changed)."""
 
     amount_fen: Fen | None = None
     workers: int | None = Field(default=None, ge=0, le=MAX_WORKERS)
     status: Status | None = None
     resolution: FreeText | None = None
+    note: FreeText | None = None
+
+
+class CaseEvent(BaseModel):
+    """One change of a case, oldest first: opened, updated, noted, resolved, reopened."""
+
+    at: str
+    actor: str
+    action: str
+    note: str | None
+    detail: dict[str, Any]
 
 
 class Case(BaseModel):
@@ -133,8 +147,51 @@ def require_project(conn: Connection, project_id: str) -> None:
         raise NotFound(f"project {project_id}")
 
 
+def _history(
+    conn: Connection,
+    case_id: int,
+    actor: audit.Actor,
+    action: str,
+    note: str | None,
+    detail: dict[str, Any],
+    at: str,
+) -> None:
+    conn.execute(
+        schema.arrears_case_history.insert().values(
+            case_id=case_id,
+            at=at,
+            actor=actor.name[:64],
+            action=action,
+            note=None if note is None else note[:500],
+            detail=json.dumps(detail, ensure_ascii=False, sort_keys=True),
+        )
+    )
+
+
+def history(conn: Connection, case_id: int) -> list[CaseEvent]:
+    """Every change of the case, oldest first (the caller has checked the scope)."""
+    h = schema.arrears_case_history.c
+    rows = conn.execute(
+        select(h.at, h.actor, h.action, h.note, h.detail).where(h.case_id == case_id).order_by(h.id)
+    )
+    return [
+        CaseEvent(
+            at=r.at,
+            actor=r.actor,
+            action=r.action,
+            note=r.note,
+            detail=json.loads(r.detail) if r.detail else {},
+        )
+        for r in rows
+    ]
+
+
 def open_case(conn: Connection, actor: audit.Actor, data: CaseIn) -> Case:
-    """Open a case on a project the caller may see (the caller has checked the scope)."""
+    """Open a case on a project the caller may see (the caller has checked the scope).
+
+    The one way a case is opened, whatever opens it: an inspector's form or API call, a
+    warning (central/warnings/cases.py), a worker's complaint. Audited (``arrears.opened``)
+    and the first row of the case's history, in the caller's transaction."""
     now = now_iso()
     new_id = inserted_id(
         conn.execute(
@@ -158,6 +215,20 @@ def open_case(conn: Connection, actor: audit.Actor, data: CaseIn) -> Case:
         project_id=data.project_id,
         detail={"amount_fen": data.amount_fen, "workers": data.workers, "source": data.source},
     )
+    _history(
+        conn,
+        new_id,
+        actor,
+        "opened",
+        data.summary,
+        {
+            "amount_fen": data.amount_fen,
+            "workers": data.workers,
+            "source": data.source,
+            "source_ref": data.source_ref,
+        },
+        now,
+    )
     return case(conn, new_id, None)
 
 
@@ -179,20 +250,31 @@ def update_case(
 ) -> Case:
     """Change amount, workers or status; resolving needs a resolution, reopening clears it."""
     before = case(conn, case_id, projects)
-    values = change.model_dump(exclude_none=True)
+    values = change.model_dump(exclude_none=True, exclude={"note"})
+    old = before.model_dump()
+    values = {k: v for k, v in values.items() if v != old.get(k)}  # what really changes
     status = values.get("status", before.status)
     if status == "resolved" and not (values.get("resolution") or before.resolution):
-        raise InvalidInput("a resolved case needs a resolution")
+        raise InvalidInput.of(N_("a resolved case needs a resolution"))
     if status == "open" and before.status == "resolved":
         values["resolution"] = change.resolution
-    if not values:
-        raise InvalidInput("nothing to change")
+    if not values and change.note is None:
+        raise InvalidInput.of(N_("nothing to change"))
+    now = now_iso()
     a = schema.arrears_cases
     conn.execute(
-        a.update()
-        .where(a.c.id == case_id)
-        .values(**values, updated_by=actor.name, updated_at=now_iso())
+        a.update().where(a.c.id == case_id).values(**values, updated_by=actor.name, updated_at=now)
     )
+    if values.get("status") == "resolved":
+        action, note = "resolved", values.get("resolution") or before.resolution
+    elif values.get("status") == "open":
+        action, note = "reopened", change.note
+    else:
+        action, note = ("updated" if values else "noted"), change.note
+    if change.note is not None and note != change.note:
+        note = f"{note}\n{change.note}" if note else change.note
+    changed = {k: v for k, v in values.items() if k != "resolution"}
+    _history(conn, case_id, actor, action, note, changed, now)
     audit.record(
         conn,
         actor,
@@ -211,7 +293,8 @@ def cases_select(projects: Collection[str] | None) -> Select[Any]:
     query = select(
         *schema.arrears_cases.c,
         p.name.label("project_name"),
-        (func.substr(p.division_code, 1, 4, type_=String(4)) + "00").label("city"),
+        city_code(p.division_code).label("city"),
+        name_of(city_code(p.division_code)).label("city_name"),
     ).select_from(schema.arrears_cases.join(schema.projects, p.id == a.project_id))
     if projects is not None:
         query = query.where(a.project_id.in_(sorted(projects)))

@@ -13,8 +13,8 @@ from sqlalchemy import Connection, Table, select
 from sqlalchemy.exc import IntegrityError
 
 from central.clock import now_iso
-from central.errors import Conflict, InvalidInput
-from central.registry import validation
+from central.errors import N_, Conflict, InvalidInput, InvalidValue
+from central.registry import staff_spans, validation
 from central.storage import Database, schema
 from central.storage.lookup import inserted_id
 from central.validation import DbId, LocalDate, ProjectId, ShortText, clean_line
@@ -39,7 +39,7 @@ class EmploymentIn(BaseModel):
     @model_validator(mode="after")
     def _order(self) -> "EmploymentIn":
         if self.end_date and self.end_date < self.start_date:
-            raise ValueError("end_date is before start_date")
+            raise InvalidValue(N_("end_date is before start_date"))
         return self
 
 
@@ -67,7 +67,7 @@ class LinkIn(BaseModel):
         try:
             return validation.resident_id(value)
         except InvalidInput as exc:
-            raise ValueError(str(exc)) from None
+            raise InvalidValue.from_error(exc) from None
 
     def employment(self, worker_id: str) -> EmploymentIn:
         return EmploymentIn(worker_id=worker_id, **self.model_dump(exclude={"id_number"}))
@@ -130,6 +130,7 @@ def site_employers(conn: Connection, worker_id: str) -> dict[str, set[int]]:
 
 
 def add_employment(db: Database, data: EmploymentIn) -> dict[str, object]:
+    """Record the employment; the worker's ``staff_spans`` follow in the same transaction."""
     values = {
         **data.model_dump(exclude={"terms"}),
         "start_date": data.start_date.isoformat(),
@@ -137,7 +138,13 @@ def add_employment(db: Database, data: EmploymentIn) -> dict[str, object]:
         "terms": data.terms.model_dump_json(),
         "created_at": now_iso(),
     }
-    return {"id": _insert(db, schema.employments, values), **values}
+    try:
+        with db.begin() as conn:
+            made = inserted_id(conn.execute(schema.employments.insert().values(**values)))
+            staff_spans.refresh(conn, [data.worker_id])
+    except IntegrityError:
+        raise Conflict("refers to a worker, project or enterprise that does not exist") from None
+    return {"id": made, **values}
 
 
 def add_contract(db: Database, data: ContractIn) -> dict[str, object]:

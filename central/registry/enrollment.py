@@ -56,7 +56,23 @@ class NoConsent(Conflict):
 
 
 class PhotoRejected(InvalidInput):
-    """A photo failed the enrollment quality checks."""
+    """Photos failed the enrollment quality checks.
+
+    ``refusals``: (photo number from 1, stable code, the encoder's English reason) for each
+    refused photo; the code is the gate encoder's (edge/recognition/enrollment.py ADVICE's
+    keys: ``no_face``, ``two_faces``, ``cut_off``, ``too_small``, ``blurred``,
+    ``off_frontal``, ``unreadable``), so a console translates it without reading the words.
+    The API's error body carries them as ``photos``.
+    """
+
+    def __init__(self, refusals: Sequence[tuple[int, str, str]]) -> None:
+        self.refusals = list(refusals)
+        super().__init__(
+            "photo refused: " + "; ".join(f"photo-{n}: {why}" for n, _c, why in self.refusals)
+        )
+        self.extra = {
+            "photos": [{"photo": n, "code": c, "reason": why} for n, c, why in self.refusals]
+        }
 
 
 class DuplicateFace(Conflict):
@@ -225,12 +241,13 @@ def encode_photos(photos: Sequence[Path]) -> list[list[float]]:
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"the face encoder failed: {proc.stderr.strip()[-300:]}")
     verdicts = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
-    names = {str(p): p.name for p in photos}
     refused = [
-        f"{names.get(v['image'], v['image'])}: {v['reason']}" for v in verdicts if not v["ok"]
+        (n, str(v.get("code") or "unreadable"), str(v["reason"]))
+        for n, v in enumerate(verdicts, 1)
+        if not v["ok"]
     ]
     if refused:
-        raise PhotoRejected("photo refused: " + "; ".join(refused))
+        raise PhotoRejected(refused)
     return [v["encoding"] for v in verdicts]
 
 

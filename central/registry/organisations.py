@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Table, select
 from sqlalchemy.exc import IntegrityError
 
 from central.clock import DEFAULT_ZONE, now_iso
-from central.errors import Conflict, InvalidInput, NotFound
+from central.errors import N_, Conflict, InvalidInput, InvalidValue, NotFound
 from central.registry import validation
 from central.storage import Database, schema
 from central.storage.lookup import by_id, inserted_key
@@ -59,7 +59,7 @@ class ProjectIn(BaseModel):
         try:
             return validation.division_code(value)
         except InvalidInput as exc:
-            raise ValueError(str(exc)) from None
+            raise InvalidValue.from_error(exc) from None
 
     @field_validator("timezone")
     @classmethod
@@ -67,7 +67,7 @@ class ProjectIn(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
+            raise InvalidValue(N_("unknown time zone %(zone)s"), zone=repr(value)) from None
         return value
 
 
@@ -109,7 +109,7 @@ class ProjectChange(BaseModel):
         try:
             return validation.division_code(value)
         except InvalidInput as exc:
-            raise ValueError(str(exc)) from None
+            raise InvalidValue.from_error(exc) from None
 
 
 def change_project(db: Database, project_id: str, data: ProjectChange) -> dict[str, object]:

@@ -19,6 +19,8 @@ from PIL import Image, UnidentifiedImageError
 from central.errors import InvalidInput, TooLarge, TooManyRequests
 
 MAX_SIDE = 4096
+MAX_PHOTO_BYTES = 8 * 1024 * 1024  # one photo in a request (central/api/limits.py)
+MAX_PHOTOS = 10  # photos in one request
 MAX_PIXELS = 16_000_000
 FORMATS = ("JPEG", "PNG")
 MAX_CONCURRENT = 2

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, select
 from central.audit import Actor, record
 from central.clock import now_iso
 from central.errors import InvalidInput, NotFound
-from central.registry import validation
+from central.registry import staff_spans, validation
 from central.registry.sealing import Sealer
 from central.registry.workers import CARD_CONTEXT, PUBLIC_COLUMNS, worker
 from central.storage import Database, schema
@@ -74,6 +74,7 @@ def replace_card(
                 card_valid=1,
             )
         )
+        staff_spans.refresh(conn, [worker_id])
         conn.execute(
             schema.card_changes.insert().values(
                 worker_id=worker_id,

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from central import audit
 from central.clock import now_iso
 from central.errors import Conflict, NotFound
-from central.registry import validation
+from central.registry import staff_spans, validation
 from central.registry.sealing import Sealer
 from central.storage import Database, schema
 from central.validation import Name, ShortText
@@ -62,15 +62,8 @@ def by_id_number(conn: Connection, sealer: Sealer, id_number: str) -> str | None
     return conn.execute(select(w.id).where(w.id_number_hash == wanted)).scalar_one_or_none()
 
 
-def create_worker(
-    db: Database, sealer: Sealer, data: WorkerIn, *, disclose: bool = False
-) -> dict[str, object]:
-    """Register a worker; the same ID number twice is refused (one person, one wage account).
-
-    The refusal names the existing record only when ``disclose`` (the caller may see every
-    worker): anyone else learns that the person is registered, which they must know to link
-    them (POST /api/v1/employments/by-id-number), and nothing of the record.
-    """
+def row_values(sealer: Sealer, data: WorkerIn) -> dict[str, object]:
+    """The ``workers`` row of a new worker: numbers sealed, hashed for lookup and masked."""
     values: dict[str, object] = {
         "id": data.id,
         "name": data.name,
@@ -88,6 +81,19 @@ def create_worker(
             "card_hash": sealer.lookup_hash(data.card_number, CARD_CONTEXT),
             "card_masked": validation.mask(data.card_number, 4, 4),
         }
+    return values
+
+
+def create_worker(
+    db: Database, sealer: Sealer, data: WorkerIn, *, disclose: bool = False
+) -> dict[str, object]:
+    """Register a worker; the same ID number twice is refused (one person, one wage account).
+
+    The refusal names the existing record only when ``disclose`` (the caller may see every
+    worker): anyone else learns that the person is registered, which they must know to link
+    them (POST /api/v1/employments/by-id-number), and nothing of the record.
+    """
+    values = row_values(sealer, data)
     with db.begin() as conn:
         existing = by_id_number(conn, sealer, data.id_number)
         if existing is not None:
@@ -122,6 +128,7 @@ def set_card(db: Database, sealer: Sealer, worker_id: str, card: str, bank: str)
                 card_valid=1,
             )
         ).rowcount
+        staff_spans.refresh(conn, [worker_id])
     if not done:
         raise NotFound(f"worker {worker_id}")
 
@@ -157,11 +164,16 @@ def reveal(conn: Connection, sealer: Sealer, worker_ids: list[str]) -> dict[str,
 
 
 def reveal_audited(
-    db: Database, sealer: Sealer, actor: audit.Actor, worker_ids: list[str]
+    db: Database,
+    sealer: Sealer,
+    actor: audit.Actor,
+    worker_ids: list[str],
+    *,
+    reason: str | None = None,
 ) -> dict[str, dict[str, str]]:
     """Whole numbers for a screen, each reveal written to the audit log first (``worker.reveal``,
-    with the masked number only). The caller has checked who may see which worker
-    (central/auth/scope.py ``revealable``)."""
+    with the masked number only, and the ``reason`` given when one was asked for). The caller
+    has checked who may see which worker (central/auth/scope.py ``revealable``)."""
     if not worker_ids:
         return {}
     w = schema.workers.c
@@ -176,6 +188,7 @@ def reveal_audited(
                 "worker.reveal",
                 target_kind="worker",
                 target_id=worker_id,
-                detail={"id_number_masked": masked[worker_id]},
+                detail={"id_number_masked": masked[worker_id]}
+                | ({"reason": reason} if reason else {}),
             )
         return reveal(conn, sealer, sorted(masked))

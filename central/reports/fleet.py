@@ -13,8 +13,10 @@ filtering on camera health never loads the fleet into Python.
 
 Central keeps a gate's *last* status only: the ``status_at`` of an online gate is its last
 heartbeat, that of an offline gate the moment its offline status (clean stop or last will)
-was stamped. How long a gate has been online is not recorded; how long it has been silent
-is, by the open ``device_offline`` warning of the warnings queue (``silent_since``).
+was stamped. How long a gate has been online or offline comes from its link transitions
+(``gate_links``, central/warnings/gate_links.py): ``online_since`` / ``offline_since`` are
+its newest transition's time; how long it has been silent also shows as the open
+``device_offline`` warning of the warnings queue (``silent_since``).
 """
 
 from collections.abc import Collection
@@ -111,6 +113,23 @@ def _silent_since() -> ColumnElement[str]:
     )
 
 
+def _newest_link(column: str) -> ColumnElement[str]:
+    """A column of the gate's newest ``gate_links`` row (NULL: no transition recorded yet)."""
+    g, d = schema.gate_links.c, schema.devices.c
+    return (
+        select(g[column])
+        .where(g.site == d.site, g.device == d.device)
+        .order_by(g.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _since(state: str) -> ColumnElement[str]:
+    """When the gate's current link state ``state`` began, if that is its state now."""
+    return case((_newest_link("state") == state, _newest_link("since")), else_=null())
+
+
 def _config_state(wanted: ColumnElement[int]) -> ColumnElement[str]:
     """``applied``, ``pending``, ``rejected``, or ``none`` (central never pushed a config)."""
     s = schema.device_sync.c
@@ -138,6 +157,8 @@ def fleet_select(projects: Collection[str] | None) -> Select[Any]:
             GATE_STATE.label("state"),
             d.status_at.label("status_at"),
             _silent_since().label("silent_since"),
+            _since("online").label("online_since"),
+            _since("offline").label("offline_since"),
             _int_field("outbox_depth").label("outbox_depth"),
             _int_field("clock_offset_ms").label("clock_offset_ms"),
             CAMERA.label("camera"),
@@ -175,6 +196,16 @@ class GateRow(BaseModel):
     silent_since: str | None = Field(
         description="set while the warnings queue holds the gate silent (not heard from for "
         "the configured time): when it was last heard from"
+    )
+    online_since: str | None = Field(
+        None,
+        description="when the gate came online, if its newest link transition is online "
+        "(UTC, ISO 8601; from heartbeats and events after an outage)",
+    )
+    offline_since: str | None = Field(
+        None,
+        description="when the gate was last heard from, if its newest link transition is "
+        "offline (silent past the configured time, or its last status said offline)",
     )
     outbox_depth: int | None = Field(description="events waiting on the gate for central's ack")
     clock_offset_ms: int | None = Field(description="gate clock minus NTP time, milliseconds")

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, literal, select, true
 
+from central.registry.divisions import city_code, name_of
 from central.reports.overview import GATE_ONLINE
 from central.storage import schema
 
@@ -24,7 +25,8 @@ def _in_scope(column: ColumnElement[str], projects: Collection[str] | None) -> C
 
 
 def projects_select(projects: Collection[str] | None) -> Select[Any]:
-    """Projects in scope: id, name, division, status, general contractor, workers employed."""
+    """Projects in scope: id, name, division (code and name), its city (code and name),
+    status, general contractor, workers employed."""
     p, ent, e = schema.projects.c, schema.enterprises.c, schema.employments.c
     workers = (
         select(func.count(func.distinct(e.worker_id))).where(e.project_id == p.id).scalar_subquery()
@@ -34,6 +36,9 @@ def projects_select(projects: Collection[str] | None) -> Select[Any]:
             p.id.label("id"),
             p.name.label("name"),
             p.division_code.label("division_code"),
+            name_of(p.division_code).label("division_name"),
+            city_code(p.division_code).label("city"),
+            name_of(city_code(p.division_code)).label("city_name"),
             p.status.label("status"),
             ent.name.label("contractor"),
             workers.label("workers"),

@@ -10,12 +10,13 @@ Definitions (each one a plain count a test can repeat in SQL):
 - **registered workers**: distinct workers with an employment on a project in scope (the
   admin: every registered worker);
 - **payroll cards**: those workers with a payroll card on record that the bank has not
-  refused (``card_hash`` set, ``card_valid`` = 1);
+  refused (``card_hash`` set, ``card_valid`` = 1); both read from the employment spans
+  (central/registry/staff_spans.py), like the active workers below;
 - **projects**: projects in scope, and how many are under construction;
 - **on site today**: distinct workers with a check-in on a project in scope dated ``today``
   (the caller passes the date in the deployment's zone, settings.timezone; a check-in's date
-  is the site's own); **active workers**: employments in scope running on ``today``; the attendance
-  rate is the first over the second;
+  is the site's own); **active workers**: distinct workers with an employment in scope
+  running on ``today``; the attendance rate is the first over the second;
 - **gates**: devices of projects in scope whose last signed status says ``online``; every
   other gate (offline, or never heard from) is offline;
 - **wages paid**: ``paid_fen`` of payroll lines on projects in scope, in total and for lines
@@ -28,9 +29,13 @@ from collections.abc import Collection
 from datetime import date, timedelta
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Connection, and_, case, exists, func, or_, select, true
+from sqlalchemy import Connection, case, func, select
 
+from central.registry import staff_spans
+from central.reports.project_scope import in_scope
 from central.storage import schema
+
+__all__ = ["DailyCount", "Overview", "daily_on_site", "in_scope", "overview"]
 
 
 class Overview(BaseModel):
@@ -60,28 +65,11 @@ class DailyCount(BaseModel):
     workers: int
 
 
-def in_scope(column: ColumnElement[str], projects: Collection[str] | None) -> ColumnElement[bool]:
-    if projects is None:
-        return true()
-    return column.in_(sorted(projects))
-
-
 def overview(conn: Connection, projects: Collection[str] | None, today: date) -> Overview:
     """The figures of :class:`Overview` for ``projects`` (None: all) as of ``today``."""
-    w, e, p = schema.workers.c, schema.employments.c, schema.projects.c
-    card_ok = and_(w.card_hash.is_not(None), w.card_valid == 1)
-    # EXISTS rather than IN (SELECT DISTINCT …): a semi-join, without hashing every
-    # employment's worker first (three times faster over a province's 100,000 workers)
-    employed = (
-        true()
-        if projects is None
-        else exists().where(e.worker_id == w.id, in_scope(e.project_id, projects))
-    )
-    registered, cards = conn.execute(
-        select(func.count(), func.coalesce(func.sum(case((card_ok, 1), else_=0)), 0)).where(
-            employed
-        )
-    ).one()
+    p = schema.projects.c
+    day = today.isoformat()
+    registered, cards, active = _people(conn, projects, day)
     n_projects, building = conn.execute(
         select(
             func.count(),
@@ -91,20 +79,7 @@ def overview(conn: Connection, projects: Collection[str] | None, today: date) ->
     a = schema.attendance.c
     on_site = conn.execute(
         select(func.count(func.distinct(a.worker_id))).where(
-            a.local_date == today.isoformat(), in_scope(a.site, projects)
-        )
-    ).scalar_one()
-    day = today.isoformat()
-    active = conn.execute(
-        select(func.count())
-        .select_from(schema.workers)
-        .where(
-            exists().where(
-                e.worker_id == w.id,
-                in_scope(e.project_id, projects),
-                e.start_date <= day,
-                or_(e.end_date.is_(None), e.end_date >= day),
-            )
+            a.local_date == day, in_scope(a.site, projects)
         )
     ).scalar_one()
     online, offline = _gates(conn, projects)
@@ -115,8 +90,8 @@ def overview(conn: Connection, projects: Collection[str] | None, today: date) ->
     ).scalar_one()
     return Overview(
         today=today,
-        registered_workers=int(registered),
-        payroll_cards=int(cards),
+        registered_workers=registered,
+        payroll_cards=cards,
         projects=n_projects,
         projects_under_construction=int(building),
         on_site_today=on_site,
@@ -130,6 +105,48 @@ def overview(conn: Connection, projects: Collection[str] | None, today: date) ->
         workers_paid_month=workers_month,
         open_warnings=warnings,
     )
+
+
+def _people(conn: Connection, projects: Collection[str] | None, day: str) -> tuple[int, int, int]:
+    """(registered workers, of them with a valid payroll card, workers employed on ``day``).
+
+    Read from ``staff_spans`` (central/registry/staff_spans.py: each project's workers with
+    their card state, kept with the employments and cards). A worker whose only span is in
+    scope is one row: counted as rows, without grouping. The others (on several projects, or
+    back after a gap) are grouped by worker, so each counts once however many of their
+    projects are in scope. The admin's registered workers are every worker on record.
+    """
+    ss = schema.staff_spans.c
+    running = case((staff_spans.running(day), 1), else_=0)
+    sole = conn.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(ss.card_ok), 0),
+            func.coalesce(func.sum(running), 0),
+        ).where(ss.sole == 1, in_scope(ss.project_id, projects))
+    ).one()
+    per_worker = (
+        select(func.max(ss.card_ok).label("card_ok"), func.max(running).label("active"))
+        .where(ss.sole == 0, in_scope(ss.project_id, projects))
+        .group_by(ss.worker_id)
+        .subquery()
+    )
+    shared = conn.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(per_worker.c.card_ok), 0),
+            func.coalesce(func.sum(per_worker.c.active), 0),
+        ).select_from(per_worker)
+    ).one()
+    registered, cards, active = (int(a) + int(b) for a, b in zip(sole, shared, strict=True))
+    if projects is None:
+        registered, cards = (
+            int(n)
+            for n in conn.execute(
+                select(func.count(), func.coalesce(func.sum(staff_spans.card_ok()), 0))
+            ).one()
+        )
+    return registered, cards, active
 
 
 #: A gate whose last signed status says online. ``devices.status`` is the status body as the
@@ -164,9 +181,15 @@ def _paid(
             func.coalesce(func.sum(case((pm.month == month, pm.paid_fen), else_=0)), 0),
         ).where(in_scope(pm.project_id, projects))
     ).one()
+    # a worker paid on one project only is one row; the others are grouped by worker
+    sole_workers, sole_month = conn.execute(
+        select(
+            func.count(), func.coalesce(func.sum(case((pw.last_month == month, 1), else_=0)), 0)
+        ).where(pw.sole == 1, in_scope(pw.project_id, projects))
+    ).one()
     per_worker = (
-        select(pw.worker_id, func.max(pw.last_month).label("last_month"))
-        .where(in_scope(pw.project_id, projects))
+        select(func.max(pw.last_month).label("last_month"))
+        .where(pw.sole == 0, in_scope(pw.project_id, projects))
         .group_by(pw.worker_id)
         .subquery()
     )
@@ -176,7 +199,12 @@ def _paid(
             func.coalesce(func.sum(case((per_worker.c.last_month == month, 1), else_=0)), 0),
         ).select_from(per_worker)
     ).one()
-    return int(total), int(this_month), int(workers), int(workers_month)
+    return (
+        int(total),
+        int(this_month),
+        int(sole_workers) + int(workers),
+        int(sole_month) + int(workers_month),
+    )
 
 
 def daily_on_site(

@@ -87,3 +87,15 @@ def insert_rows(
         params = rows
     result = conn.execute(stmt, params)
     return list(result.scalars()) if returning is not None else []
+
+
+def upsert_insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """The engine's INSERT … ON CONFLICT builder (SQLite and PostgreSQL share its API)."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def greater(conn: Connection, a: Any, b: Any) -> Any:
+    """SQL: the larger of two values (GREATEST on PostgreSQL, two-argument max on SQLite)."""
+    return func.greatest(a, b) if conn.dialect.name == "postgresql" else func.max(a, b)

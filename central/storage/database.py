@@ -175,7 +175,14 @@ class Database:
         self.url = database_url(db)
         _private_sqlite_file(self.url)
         # A bounded connect: /healthz must answer "database down", not hang with the server.
-        connect_args = {"connect_timeout": 5} if self.url.startswith("postgresql") else {}
+        # Custom plans always: psycopg prepares a statement run five times, and PostgreSQL's
+        # generic plan for it cannot hash ``= ANY(:projects)`` (central/reports/project_scope.py)
+        # and compares every row with every project of a province (twice the overview's time).
+        connect_args: dict[str, object] = (
+            {"connect_timeout": 5, "options": "-c plan_cache_mode=force_custom_plan"}
+            if self.url.startswith("postgresql")
+            else {}
+        )
         self.engine: Engine = create_engine(
             self.url, echo=echo, pool_pre_ping=True, connect_args=connect_args
         )

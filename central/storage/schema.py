@@ -190,6 +190,7 @@ workers = Table(
     Column("bank", String(100), nullable=True),
     Column("card_valid", Integer, nullable=False, server_default="1"),  # 0 after a bank refusal
     Column("created_at", String(40), nullable=False),
+    Index("ix_workers_phone", "phone"),  # a worker signs in with their phone number (0020)
 )
 
 employments = Table(
@@ -233,6 +234,8 @@ trainings = Table(
     Column("completed_on", String(10), nullable=False),
     Column("valid_until", String(10), nullable=True),
     Index("ix_trainings_worker", "worker_id"),
+    # revision 0019: the course completed (training_courses), when recorded through one
+    Column("course_id", Integer, nullable=True),
 )
 
 face_consents = Table(
@@ -479,6 +482,9 @@ wage_warnings = Table(
     Column("assignee", String(64), nullable=True),
     Column("escalated_to", String(6), nullable=True),
     Column("updated_at", String(40), nullable=True),
+    # the subject's parameters (JSON): the console renders the subject from ``kind`` and
+    # these in the reader's language (central/warnings/subjects.py); NULL on older rows
+    Column("params", Text, nullable=True),
 )
 
 # Every action on a warning, oldest first: raised, assigned, noted, resolved, reopened,
@@ -768,7 +774,12 @@ paid_workers = Table(
     Column("worker_id", String(64), primary_key=True),
     Column("first_month", String(7), nullable=False),
     Column("last_month", String(7), nullable=False),
+    # 1: the worker's only row, so distinct workers paid are a plain count of such rows; the
+    # others are grouped by worker. Set for all of a worker's rows at once (0014)
+    Column("sole", Integer, nullable=False, server_default="0"),
     Index("ix_paid_workers_last", "last_month", "project_id"),
+    Index("ix_paid_workers_worker", "worker_id"),  # (0014)
+    Index("ix_paid_workers_shared", "sole", "worker_id", "project_id", "last_month"),  # (0014)
 )
 
 # Distinct workers with a check-in per site and local date, and how many of them are registered
@@ -783,4 +794,317 @@ site_days = Table(
     Column("workers", Integer, nullable=False),
     Column("registered", Integer, nullable=False),
     Index("ix_site_days_date", "local_date", "site"),
+)
+
+
+# ---- overview summaries (revision 0014) ----
+
+# Who is employed where and when, one row per project, worker and unbroken span of employment
+# (a worker's overlapping employments on one project merged, so counting rows running on a day
+# counts distinct workers), with the worker's card state and whether they were ever paid on
+# the project: the overview's per-project indicators and distinct-worker counts without
+# joining a province's employments to workers and payments on each load. Recomputed per worker
+# from the source tables by central/registry/staff_spans.py in the writers' transactions.
+staff_spans = Table(
+    "staff_spans",
+    metadata,
+    Column("project_id", String(64), primary_key=True),
+    Column("worker_id", String(64), primary_key=True),
+    Column("start_date", String(10), primary_key=True),
+    Column("end_date", String(10), nullable=True),  # None: open-ended
+    Column("card_ok", Integer, nullable=False),  # card on record, not refused by the bank
+    Column("paid", Integer, nullable=False),  # a paid line on this project (paid_workers)
+    # 1: the worker's only span anywhere, so distinct workers are a plain count of such rows;
+    # only the others need grouping by worker (central/reports/overview.py)
+    Column("sole", Integer, nullable=False),
+    Index("ix_staff_spans_worker", "worker_id"),
+    Index(
+        "ix_staff_spans_shared",
+        "sole",
+        "worker_id",
+        "project_id",
+        "start_date",
+        "end_date",
+        "card_ok",
+    ),
+)
+
+# ---- division names, warning parameters, arrears history, gate links (revision 0015) ----
+
+# GB/T 2260 administrative divisions with their names (central/registry/divisions.py):
+# loaded at set-up from a pinned npm dataset, or entered through the system. A code not
+# here is still shown, as its code.
+divisions = Table(
+    "divisions",
+    metadata,
+    Column("code", String(6), primary_key=True),  # six digits: 450000, 450100, 450102
+    Column("name", String(100), nullable=False),  # 南宁市
+    Column("name_en", String(200), nullable=False),  # Nanning City (pinyin)
+    Column("level", String(8), nullable=False),  # province | city | county
+    Column("parent", String(6), nullable=True),
+    Index("ix_divisions_parent", "parent"),
+)
+
+# Every change of an arrears case, oldest first: opened, updated, resolved, reopened, linked.
+arrears_case_history = Table(
+    "arrears_case_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", Integer, ForeignKey("arrears_cases.id"), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("note", String(500), nullable=True),
+    Column("detail", Text, nullable=True),  # JSON: the changed fields
+    Index("ix_arrears_case_history_case", "case_id", "id"),
+)
+
+# A gate's link state over time (central/warnings/gate_links.py): one row each time it came
+# online (a heartbeat or events after silence) or went silent/offline; the newest row per
+# gate is its "online since" / "offline since".
+gate_links = Table(
+    "gate_links",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("site", String(64), nullable=False),
+    Column("device", String(64), nullable=False),
+    Column("state", String(8), nullable=False),  # online | offline
+    Column("since", String(40), nullable=False),  # when the state began (UTC, ISO 8601)
+    Column("cause", String(20), nullable=False),  # status | events | silent
+    Column("recorded_at", String(40), nullable=False),
+    Index("ix_gate_links_gate", "site", "device", "id"),
+)
+
+# ---- gate handovers (enterprise console) (revision 0016) ----
+
+# A gate provisioned from the enterprise console (central/provisioning/gate_handover.py): its
+# starter config file (which holds the device's HMAC secret and broker password) waits here,
+# sealed, until it is downloaded once; then config_sealed is NULL and only who/when remain.
+gate_handovers = Table(
+    "gate_handovers",
+    metadata,
+    Column("site", String(64), primary_key=True),
+    Column("device", String(64), primary_key=True),
+    Column("config_sealed", LargeBinary, nullable=True),  # AES-GCM; NULL once downloaded
+    Column("provisioned_by", String(64), nullable=False),
+    Column("provisioned_at", String(40), nullable=False),
+    Column("downloaded_by", String(64), nullable=True),
+    Column("downloaded_at", String(40), nullable=True),
+)
+
+# ---- supplementary punches (补卡) (revision 0018) ----
+
+# Supplementary-punch requests (补卡): a worker asks for a day the gate missed; the site
+# manager approves (an attendance correction with the reason, attendance_corrections) or
+# refuses with a reason. At most one open request per worker, project and day.
+punch_requests = Table(
+    "punch_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False),
+    Column("worker_id", String(64), ForeignKey("workers.id"), nullable=False),
+    Column("local_date", String(10), nullable=False),
+    Column("first_in", String(40), nullable=False),  # ISO, site time with offset
+    Column("last_out", String(40), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("state", String(12), nullable=False),  # open | approved | refused
+    Column("requested_at", String(40), nullable=False),
+    Column("decided_by", String(64), nullable=True),
+    Column("decided_at", String(40), nullable=True),
+    Column("decision_note", String(500), nullable=True),  # the refusal's reason
+    Column("correction_id", Integer, nullable=True),  # attendance_corrections.id once approved
+    Index("ix_punch_requests_project", "project_id", "state"),
+    Index("ix_punch_requests_worker", "worker_id", "local_date"),
+)
+
+# ---- e-contracts and safety training (revision 0019) ----
+
+# Labour-contract templates (电子合同模板) of one enterprise: the body is text with
+# {placeholders} filled from the employment (central/contracts/templates.py).
+contract_templates = Table(
+    "contract_templates",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("updated_at", String(40), nullable=True),
+    Index("ix_contract_templates_enterprise", "enterprise_id"),
+)
+
+# An e-contract per employment (central/contracts/econtracts.py): draft → sent → signed.
+# Both PDFs are kept; the signed one's SHA-256 is audited and recorded in ``contracts``
+# (``contract_id``), which the wage indicators read (art. 28).
+econtracts = Table(
+    "econtracts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("employment_id", Integer, ForeignKey("employments.id"), nullable=False),
+    Column("worker_id", String(64), ForeignKey("workers.id"), nullable=False),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False),
+    Column("employer_id", Integer, ForeignKey("enterprises.id"), nullable=False),
+    Column("template_id", Integer, ForeignKey("contract_templates.id"), nullable=False),
+    Column("status", String(8), nullable=False),  # draft | sent | signed
+    Column("fields", Text, nullable=False),  # JSON: the values filled in
+    Column("draft_pdf", LargeBinary, nullable=False),
+    Column("draft_sha256", String(64), nullable=False),
+    Column("signed_pdf", LargeBinary, nullable=True),
+    Column("signed_sha256", String(64), nullable=True),
+    Column("created_at", String(40), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("sent_at", String(40), nullable=True),
+    Column("signed_at", String(40), nullable=True),  # site time with offset
+    Column("contract_id", Integer, ForeignKey("contracts.id"), nullable=True),
+    Index("ix_econtracts_project_worker", "project_id", "worker_id"),
+    Index("ix_econtracts_worker", "worker_id"),
+)
+
+# Safety-training courses (安全教育) of one enterprise: material as text or a PDF (capped).
+training_courses = Table(
+    "training_courses",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("hours", Integer, nullable=False),
+    Column("valid_days", Integer, nullable=False),  # a completion is valid this many days
+    Column("material_text", Text, nullable=True),
+    Column("material_pdf", LargeBinary, nullable=True),
+    Column("created_at", String(40), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Index("ix_training_courses_enterprise", "enterprise_id"),
+)
+
+# A course assigned to a worker of a project; completions are ``trainings`` rows.
+training_assignments = Table(
+    "training_assignments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("course_id", Integer, ForeignKey("training_courses.id"), nullable=False),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False),
+    Column("worker_id", String(64), ForeignKey("workers.id"), nullable=False),
+    Column("assigned_at", String(40), nullable=False),
+    Column("assigned_by", String(64), nullable=False),
+    Index("ux_training_assignments", "course_id", "project_id", "worker_id", unique=True),
+    Index("ix_training_assignments_worker", "worker_id"),
+)
+
+# Per project: whether its gates refuse workers without valid safety training, and how many
+# days before a training expires the site manager is warned (central/training/entry.py).
+training_rules = Table(
+    "training_rules",
+    metadata,
+    Column("project_id", String(64), ForeignKey("projects.id"), primary_key=True),
+    Column("required", Integer, nullable=False),
+    Column("warn_days", Integer, nullable=False),
+    Column("updated_at", String(40), nullable=False),
+    Column("updated_by", String(64), nullable=False),
+)
+
+# Workers the gallery sync currently keeps off a site's gates for want of valid training:
+# what the gates were told, so a change (training recorded, expired) bumps the gallery.
+gate_entry_bars = Table(
+    "gate_entry_bars",
+    metadata,
+    Column("site", String(64), primary_key=True),
+    Column("worker_id", String(64), primary_key=True),
+    Column("reason", String(32), nullable=False),  # no_valid_training
+    Column("since", String(40), nullable=False),
+)
+
+# ---- worker activation codes (revision 0020) ----
+
+# One-time activation codes for worker accounts (central/auth/activation.py): issued by a site
+# manager or contractor admin, valid until ``expires_utc_us``, used once. Only the code's
+# SHA-256 is stored; a newer code for the same worker revokes the older ones.
+worker_activation_codes = Table(
+    "worker_activation_codes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code_sha256", String(64), nullable=False),
+    Column("worker_id", String(64), ForeignKey("workers.id"), nullable=False),
+    Column("issued_by", String(64), nullable=False),  # the issuer's username
+    Column("created_utc_us", BigInteger, nullable=False),
+    Column("expires_utc_us", BigInteger, nullable=False),
+    Column("used_utc_us", BigInteger, nullable=True),
+    Column("revoked_utc_us", BigInteger, nullable=True),  # replaced by a newer code
+    Index("ux_worker_activation_codes_code", "code_sha256", unique=True),
+    Index("ix_worker_activation_codes_worker", "worker_id"),
+)
+
+# ---- wage complaints and recruitment (招工宝) (revision 0021) ----
+
+# 欠薪投诉: a worker's wage complaint about one of their own projects. Filing opens an arrears
+# case and a ``complaint`` warning for the project's supervisors (central/complaints/); the
+# worker's view of its progress is read from those two. ``due_on`` is the SLA date fixed at
+# filing (settings.complaint_sla_days); the scanner raises ``complaint_overdue`` after it.
+wage_complaints = Table(
+    "wage_complaints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("worker_id", String(64), ForeignKey("workers.id"), nullable=False),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False),
+    Column("months", String(100), nullable=False),  # "2026-09,2026-10"
+    Column("amount_fen", BigInteger, nullable=False),  # wages owed as the worker says, fen
+    Column("description", String(1000), nullable=False),
+    Column("filed_at", String(40), nullable=False),
+    Column("due_on", String(10), nullable=False),  # handled by this local date, or overdue
+    Column("arrears_case_id", Integer, ForeignKey("arrears_cases.id"), nullable=True),
+    Column("warning_id", Integer, ForeignKey("wage_warnings.id"), nullable=True),
+    Column("overdue_at", String(40), nullable=True),  # when the SLA warning was raised
+    Index("ix_wage_complaints_worker", "worker_id", "id"),
+    Index("ix_wage_complaints_due", "overdue_at", "due_on"),
+)
+
+# 招工宝: an enterprise's job posts on its projects, workers' applications, their résumés.
+job_posts = Table(
+    "job_posts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), nullable=False),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False),
+    Column("city", String(6), nullable=False),  # GB/T 2260 city of the project's site
+    Column("trade", String(20), nullable=False),  # central/registry/jobs.py TRADES
+    Column("title", String(100), nullable=False),
+    Column("pay_fen", BigInteger, nullable=False),  # a day's pay, integer fen
+    Column("headcount", Integer, nullable=False),
+    Column("starts_on", String(10), nullable=False),
+    Column("ends_on", String(10), nullable=False),
+    Column("description", String(1000), nullable=True),
+    Column("status", String(10), nullable=False),  # open | closed
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Index("ix_job_posts_city", "status", "city"),
+    Index("ix_job_posts_enterprise", "enterprise_id"),
+)
+
+job_applications = Table(
+    "job_applications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("post_id", Integer, ForeignKey("job_posts.id"), nullable=False),
+    Column("worker_id", String(64), ForeignKey("workers.id"), nullable=False),
+    Column("status", String(10), nullable=False),  # applied | offered | hired | declined | refused
+    Column("applied_at", String(40), nullable=False),
+    Column("offer_start_on", String(10), nullable=True),
+    Column("offered_by", String(64), nullable=True),
+    Column("offered_at", String(40), nullable=True),
+    Column("decided_at", String(40), nullable=True),
+    Column("employment_id", Integer, ForeignKey("employments.id"), nullable=True),
+    Index("ux_job_applications_post_worker", "post_id", "worker_id", unique=True),
+    Index("ix_job_applications_worker", "worker_id"),
+)
+
+# A worker's opt-in résumé: shown only to the employers of posts they applied to.
+worker_resumes = Table(
+    "worker_resumes",
+    metadata,
+    Column("worker_id", String(64), ForeignKey("workers.id"), primary_key=True),
+    Column("trade", String(20), nullable=False),
+    Column("years", Integer, nullable=False),
+    Column("certificates", String(500), nullable=True),
+    Column("shared", Integer, nullable=False),  # 1: opted in; 0: kept to themselves
+    Column("updated_at", String(40), nullable=False),
 )

@@ -11,6 +11,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+from central.errors import N_, InvalidValue
+
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2099, 12, 31)
 
@@ -28,7 +30,9 @@ Month = Annotated[
 
 def _in_range(day: date) -> date:
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValueError(f"dates run from {FIRST_DAY} to {LAST_DAY}")
+        raise InvalidValue(
+            N_("dates run from %(first)s to %(last)s"), first=str(FIRST_DAY), last=str(LAST_DAY)
+        )
     return day
 
 
@@ -40,7 +44,7 @@ def not_future(day: date) -> date:
     """``day`` unless it is after today in the zone furthest ahead (UTC+14)."""
     latest = (datetime.now(UTC) + timedelta(hours=14)).date()
     if day > latest:
-        raise ValueError("must not be in the future")
+        raise InvalidValue(N_("must not be in the future"))
     return _in_range(day)
 
 

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+from central.errors import N_, InvalidValue
 from wireproto.topics import ID_PATTERN
 
 # Right-to-left/left-to-right overrides and isolates: they reorder how a name is shown.
@@ -23,7 +24,9 @@ def _refuse_controls(value: str, allowed: frozenset[str]) -> None:
         if ch in allowed:
             continue
         if unicodedata.category(ch) in ("Cc", "Cs") or ch in _BIDI_CONTROLS:
-            raise ValueError(f"control character U+{ord(ch):04X} is not allowed")
+            raise InvalidValue(
+                N_("control character %(char)s is not allowed"), char=f"U+{ord(ch):04X}"
+            )
 
 
 def clean_line(value: str) -> str:
@@ -31,7 +34,7 @@ def clean_line(value: str) -> str:
     _refuse_controls(value, frozenset())
     value = value.strip()
     if not value:
-        raise ValueError("must not be blank")
+        raise InvalidValue(N_("must not be blank"))
     return value
 
 
@@ -41,7 +44,7 @@ def clean_text(value: str) -> str:
     _refuse_controls(value, _MULTILINE_OK)
     value = value.strip()
     if not value:
-        raise ValueError("must not be blank")
+        raise InvalidValue(N_("must not be blank"))
     return value
 
 

@@ -14,11 +14,14 @@ import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, select
 
 from central.storage import Database, schema
 from central.storage.database import StoredEvent
+from central.warnings import gate_links
+from central.warnings.gate_links import Link
 from central.warnings.store import raise_warning, resolve_by_system
 
 OFFLINE = "device_offline"
@@ -67,6 +70,7 @@ def scan_gates(conn: Connection, now: datetime, silent_after: timedelta) -> Watc
     gates = conn.execute(
         select(d.site, d.device, d.created_at, d.status, d.status_at, newest.label("event_at"))
     ).all()
+    links = gate_links.latest(conn)
     open_by_gate: dict[tuple[object, object], list[tuple[int, str]]] = {}
     for warning_id, key, evidence in _open(conn, OFFLINE):
         gate = (evidence.get("site"), evidence.get("device"))
@@ -78,9 +82,10 @@ def scan_gates(conn: Connection, now: datetime, silent_after: timedelta) -> Watc
         assert heard is not None
         key = f"{OFFLINE}:{g.site}/{g.device}:{heard.isoformat()}"
         silent = now - heard > silent_after
+        _link(conn, g, heard, silent, links.get((g.site, g.device)))
         for warning_id, old_key in open_by_gate.get((g.site, g.device), []):
             if not silent or old_key != key:
-                resolve_by_system(conn, warning_id, f"gate heard from at {heard.isoformat()}")
+                resolve_by_system(conn, warning_id, "gate_heard", {"at": heard.isoformat()})
                 resolved += 1
         if silent:
             state = json.loads(g.status).get("state") if g.status else None
@@ -91,7 +96,7 @@ def scan_gates(conn: Connection, now: datetime, silent_after: timedelta) -> Watc
                 kind=OFFLINE,
                 severity="medium",
                 project_id=g.site,
-                subject=f"gate {g.site}/{g.device} silent since {heard.isoformat()}",
+                params={"gate": f"{g.site}/{g.device}", "since": heard.isoformat()},
                 evidence={
                     "site": g.site,
                     "device": g.device,
@@ -101,6 +106,38 @@ def scan_gates(conn: Connection, now: datetime, silent_after: timedelta) -> Watc
                 },
             )
     return Watched(opened, resolved)
+
+
+def _link(conn: Connection, g: Any, heard: datetime, silent: bool, known: Link | None) -> None:
+    """Record the gate's link state if it changed, by the same rule as the fleet's state
+    column (its last signed status) plus silence:
+
+    - its status says offline (a clean stop, its last will): offline since that status;
+    - it says online but the gate has been silent too long: offline since last heard from;
+    - it says online and is heard from: online since the status that said so, or, after a
+      silence, since the first event received after it (its own time stamp).
+
+    A gate that never reported a status gets no row (its state is unknown, not a time)."""
+    if g.status is None or g.status_at is None:
+        return
+    if json.loads(g.status).get("state") != "online":
+        gate_links.record(conn, g.site, g.device, "offline", g.status_at, "status", known)
+        return
+    if silent:
+        gate_links.record(conn, g.site, g.device, "offline", heard.isoformat(), "silent", known)
+        return
+    if known is not None and known.state == "online":
+        return
+    since, cause = g.status_at, "status"
+    if known is not None and known.cause == "silent":
+        outage = datetime.fromisoformat(known.since)
+        first = gate_links.first_event_after(conn, g.site, g.device, outage)
+        first_at, status_at = _when(first), _when(g.status_at)
+        if first_at is not None and (
+            status_at is None or status_at <= outage or first_at < status_at
+        ):
+            since, cause = str(first), "events"
+    gate_links.record(conn, g.site, g.device, "online", since, cause, known)
 
 
 def sync_dust(conn: Connection, now: datetime, sites: Collection[str] | None = None) -> Watched:
@@ -123,10 +160,15 @@ def sync_dust(conn: Connection, now: datetime, sites: Collection[str] | None = N
             kind=DUST,
             severity="high" if over_allowance else "medium",
             project_id=r.site,
-            subject=(
-                f"{r.site}/{r.device}: {r.pollutant} {r.value:g} µg/m³ over the "
-                f"{r.limit_value:g} limit ({r.profile}, {r.window}) at {r.at}"
-            ),
+            params={
+                "gate": f"{r.site}/{r.device}",
+                "pollutant": r.pollutant,
+                "value": float(r.value),
+                "limit": float(r.limit_value),
+                "profile": r.profile,
+                "window": r.window,
+                "at": r.at,
+            },
             evidence={
                 "site": r.site,
                 "device": r.device,
@@ -156,7 +198,7 @@ def sync_dust(conn: Connection, now: datetime, sites: Collection[str] | None = N
             .limit(1)
         ).scalar_one_or_none()
         if cleared is not None:
-            resolve_by_system(conn, warning_id, f"the gate reported the alarm cleared at {cleared}")
+            resolve_by_system(conn, warning_id, "dust_cleared", {"at": cleared})
             resolved += 1
     return Watched(opened, resolved)
 
@@ -176,9 +218,20 @@ def after_ingest(db: Database, stored: Sequence[StoredEvent]) -> None:
         return
     gates = {(e.site, e.device) for e in stored}
     dust_sites = {e.site for e in stored if e.projection and e.projection[0] is schema.dust_alarms}
+    newest: dict[tuple[str, str], str] = {}
+    for e in stored:  # the gate's own stamps: the latest event of the batch ≈ now, site time
+        if e.created_at > newest.get((e.site, e.device), ""):
+            newest[(e.site, e.device)] = e.created_at
     with db.begin() as conn:
+        known = gate_links.latest(conn, gates)
+        for (site, device), since in sorted(newest.items()):
+            link = known.get((site, device))
+            if link is not None and link.state == "offline" and link.cause == "silent":
+                # back from a silence (its status said online all along): online from now on;
+                # a gate whose own status said offline comes back with its next heartbeat
+                gate_links.record(conn, site, device, "online", since, "events", link)
         for warning_id, _key, evidence in _open(conn, OFFLINE, {site for site, _d in gates}):
             if (evidence.get("site"), evidence.get("device")) in gates:
-                resolve_by_system(conn, warning_id, "gate heard from: it sent events again")
+                resolve_by_system(conn, warning_id, "gate_sent_events", {})
         if dust_sites:
             sync_dust(conn, datetime.now(UTC), dust_sites)

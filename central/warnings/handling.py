@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Row, select
 
 from central import audit
 from central.clock import now_iso
-from central.errors import Conflict, InvalidInput, NotFound
+from central.errors import N_, Conflict, InvalidInput, NotFound
 from central.storage import Database, schema
 from central.warnings.store import add_history, public
 
@@ -24,7 +24,7 @@ NOTE_LENGTH = 500
 def _note(note: str | None, required: bool) -> str | None:
     text = (note or "").strip()
     if required and not text:
-        raise InvalidInput("this action needs a note saying what was done and why")
+        raise InvalidInput.of(N_("this action needs a note saying what was done and why"))
     return text[:NOTE_LENGTH] or None
 
 
@@ -70,7 +70,13 @@ def _act(
 def _must_be(state: str, verb: str) -> Any:
     def check(row: Row[Any]) -> None:
         if row.state != state:
-            raise Conflict(f"warning {row.id} is {row.state}: only an {state} one can be {verb}")
+            raise Conflict.of(
+                N_("warning %(warning)s is %(state)s: only an %(wanted)s one can be %(verb)s"),
+                warning=row.id,
+                state=row.state,
+                wanted=state,
+                verb=verb,
+            )
 
     return check
 

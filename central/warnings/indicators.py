@@ -15,8 +15,10 @@ from central.attendance.refresh import refresh_month
 from central.errors import InvalidInput
 from central.storage import Database, schema
 from central.validation import not_future
+from central.warnings.complaints import overdue_complaints
 from central.warnings.late_attendance import flag_changes
 from central.warnings.store import raise_warning
+from central.warnings.training_expiry import training_expiring
 
 UNPAID = ("draft", "approved", "submitted", "partially_paid")
 LATE_EVENT_LOOKBACK_DAYS = 120
@@ -36,7 +38,7 @@ def _batch_overdue(conn: Connection, today: date) -> int:
             kind="batch_overdue",
             severity="high",
             project_id=r.project_id,
-            subject=f"{r.project_id} {r.month} wages not paid by {r.due_date}",
+            params={"project": r.project_id, "month": r.month, "due_date": r.due_date},
             evidence={
                 "batch_id": r.id,
                 "state": r.state,
@@ -81,7 +83,7 @@ def _line_problems(conn: Connection) -> int:
                 severity="high",
                 project_id=r.project_id,
                 worker_id=r.worker_id,
-                subject=f"payment to {r.worker_id} for {r.month} failed at the bank, not retried",
+                params={"worker": r.worker_id, "month": r.month},
                 evidence=evidence,
             )
         else:
@@ -92,7 +94,12 @@ def _line_problems(conn: Connection) -> int:
                 severity="high",
                 project_id=r.project_id,
                 worker_id=r.worker_id,
-                subject=f"{r.worker_id} paid {r.paid_fen} of {r.net_fen} fen for {r.month}",
+                params={
+                    "worker": r.worker_id,
+                    "paid_fen": r.paid_fen,
+                    "net_fen": r.net_fen,
+                    "month": r.month,
+                },
                 evidence={**evidence, "short_fen": r.net_fen - r.paid_fen},
             )
     return new
@@ -126,7 +133,7 @@ def _attendance_without_line(conn: Connection) -> int:
                 severity="high",
                 project_id=batch.project_id,
                 worker_id=worker_id,
-                subject=f"{worker_id} worked {days} day(s) in {batch.month} but has no pay line",
+                params={"worker": worker_id, "days": days, "month": batch.month},
                 evidence={"batch_id": batch.id, "days": days, "worked_minutes": minutes},
             )
     return new
@@ -162,7 +169,7 @@ def _site_access(conn: Connection) -> int:
                 severity="high",
                 project_id=site,
                 worker_id=worker_id,
-                subject=f"{worker_id} checked in at {site} without a signed labour contract",
+                params={"worker": worker_id, "project": site},
                 evidence={**evidence, "registered": worker_id in cards},
             )
         if not cards.get(worker_id, False):
@@ -173,7 +180,7 @@ def _site_access(conn: Connection) -> int:
                 severity="high",
                 project_id=site,
                 worker_id=worker_id,
-                subject=f"{worker_id} checked in at {site} without a valid payroll card",
+                params={"worker": worker_id, "project": site},
                 evidence=evidence,
             )
     return new
@@ -204,7 +211,12 @@ def _not_paid_monthly(conn: Connection, today: date) -> int:
                 kind="not_paid_monthly",
                 severity="high",
                 project_id=project_id,
-                subject=f"{project_id}: {workers} worker(s) worked in {month}, no payroll by {due}",
+                params={
+                    "project": project_id,
+                    "workers": workers,
+                    "month": month,
+                    "due_date": due.isoformat(),
+                },
                 evidence={"month": month, "workers": workers, "due_date": due.isoformat()},
             )
     return new
@@ -248,4 +260,6 @@ def scan(db: Database, today: date) -> int:
         new += _attendance_without_line(conn)
         new += _site_access(conn)
         new += _not_paid_monthly(conn, today)
+        new += training_expiring(conn, today)
+        new += overdue_complaints(conn, today)
     return new

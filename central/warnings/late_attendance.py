@@ -47,7 +47,7 @@ def flag_changes(conn: Connection, project_id: str, changed: Changed) -> int:
             severity="high",
             project_id=project_id,
             worker_id=worker_id,
-            subject=f"{worker_id}'s {day} changed after the {month} payroll was approved",
+            params={"worker": worker_id, "day": day, "month": month},
             evidence={"batch_id": batch_id, "worker_id": worker_id, "day": day},
         )
     return new

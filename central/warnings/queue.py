@@ -10,20 +10,13 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, literal_column, select, true
+from sqlalchemy import ColumnElement, Select, func, select, true
 
-from central.errors import InvalidInput
+from central.registry.divisions import city_code, in_city, name_of
 from central.storage import schema
 
 #: The city of a project: the first four digits of its GB/T 2260 county or city code + ``00``.
-CITY = case(
-    (
-        schema.projects.c.division_code.is_not(None),
-        func.substr(schema.projects.c.division_code, literal_column("1"), literal_column("4"))
-        + literal("00"),
-    ),
-    else_=None,
-)
+CITY = city_code(schema.projects.c.division_code)
 
 
 def queue_select(projects: Collection[str] | None) -> Select[Any]:
@@ -39,7 +32,9 @@ def queue_select(projects: Collection[str] | None) -> Select[Any]:
             w.project_id.label("project_id"),
             p.name.label("project"),
             CITY.label("city"),
+            name_of(CITY).label("city_name"),
             w.subject.label("subject"),
+            w.params.label("params"),
             w.assignee.label("assignee"),
             w.escalated_to.label("escalated_to"),
             w.state.label("state"),
@@ -50,11 +45,9 @@ def queue_select(projects: Collection[str] | None) -> Select[Any]:
     )
 
 
-def city_filter(code: str) -> ColumnElement[bool]:
-    """Warnings of projects in one city (a six-digit city code, ``450100``)."""
-    if len(code) != 6 or not code.isdigit() or not code.endswith("00") or code.endswith("0000"):
-        raise InvalidInput("city must be a six-digit GB/T 2260 city code such as 450100")
-    return schema.projects.c.division_code.startswith(code[:4])
+def city_filter(value: str) -> ColumnElement[bool]:
+    """Warnings of projects in one city: its six-digit code (``450100``) or its name."""
+    return in_city(schema.projects.c.division_code, value)
 
 
 def age_hours(created_at: str, now: datetime) -> int:

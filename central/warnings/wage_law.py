@@ -37,7 +37,7 @@ def raise_for(
             severity="medium",
             project_id=project_id,
             worker_id=worker_id,
-            subject=f"{worker_id} worked {minutes} min extended time on {day} (limit 180, art. 41)",
+            params={"worker": worker_id, "minutes": minutes, "day": day.isoformat()},
             evidence={
                 "batch_id": batch_id,
                 "employer_id": employer,
@@ -53,7 +53,7 @@ def raise_for(
             severity="medium",
             project_id=project_id,
             worker_id=worker_id,
-            subject=f"{worker_id} worked {minutes} min overtime in {month} (limit 2160, art. 41)",
+            params={"worker": worker_id, "minutes": minutes, "month": month},
             evidence={"batch_id": batch_id, "employer_id": employer, "overtime_minutes": minutes},
         )
     for worker_id, per_hour in computed.below_minimum:
@@ -64,7 +64,7 @@ def raise_for(
             severity="high",
             project_id=project_id,
             worker_id=worker_id,
-            subject=f"{worker_id} is paid {per_hour} fen an hour in {month}, below the minimum",
+            params={"worker": worker_id, "per_hour_fen": per_hour, "month": month},
             evidence={
                 "batch_id": batch_id,
                 "month": month,

@@ -8,7 +8,7 @@ the login page; a bad query string (an unknown sort column, a page number out of
 keep the API's handlers untouched.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import cast
 from urllib.parse import quote
 
@@ -19,36 +19,49 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from central.errors import CentralError, TooManyRequests
-from central.web.i18n import N_
+from central.web.refusals import MESSAGES, SOMETHING_WENT_WRONG, refusal_reason
 from central.web.sessions import LoginRequired, session_user
 from central.web.templating import render
+from central.web.worker_layout import render_worker
 
 PREFIX = "/console"
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
-MESSAGES: dict[int, str] = {
-    401: N_("Please sign in."),
-    403: N_("You may not open this page, or the form has expired. Reload and try again."),
-    404: N_("There is nothing here, or it is outside what you may see."),
-    409: N_("This conflicts with what is already recorded."),
-    413: N_("What was sent is too large."),
-    422: N_("The request is not valid: check the values and try again."),
-    429: N_("Too many attempts. Wait a moment and try again."),
-}
+# MESSAGES (the generic message of each status) lives in central/web/refusals.py now
+
+
+WORKER_PREFIX = "/worker"  # the worker pages (central/web/worker_layout.py)
+
+
+def is_worker_page(request: Request) -> bool:
+    path = request.url.path
+    return path == WORKER_PREFIX or path.startswith(WORKER_PREFIX + "/")
 
 
 def is_console(request: Request) -> bool:
-    return request.url.path == PREFIX or request.url.path.startswith(PREFIX + "/")
+    path = request.url.path
+    return path == PREFIX or path.startswith(PREFIX + "/") or is_worker_page(request)
 
 
-def error_page(request: Request, status: int, headers: dict[str, str] | None = None) -> Response:
-    response = render(
+def error_page(
+    request: Request,
+    status: int,
+    headers: dict[str, str] | None = None,
+    exc: BaseException | None = None,
+) -> Response:
+    """The error page of ``status``; a refusal raised with a msgid says its own reason."""
+    message: str = MESSAGES.get(status, SOMETHING_WENT_WRONG)
+    params: Mapping[str, object] = {}
+    if exc is not None and isinstance(getattr(exc, "msgid", None), str):
+        message, params = refusal_reason(exc)
+    response = (render_worker if is_worker_page(request) else render)(
         request,
-        "error.html",
+        "worker_error.html" if is_worker_page(request) else "error.html",
         session_user(request),
         status_code=status,
         status=status,
-        message=MESSAGES.get(status, N_("Something went wrong.")),
+        message=message,
+        params=params,
     )
     response.headers.update(headers or {})
     return response
@@ -65,10 +78,11 @@ def install(app: FastAPI) -> None:
             return await api_central(request, exc)
         if isinstance(exc, LoginRequired):
             target = quote(request.url.path, safe="/")
-            return RedirectResponse(f"{PREFIX}/login?next={target}", status_code=303)
+            door = WORKER_PREFIX if is_worker_page(request) else PREFIX
+            return RedirectResponse(f"{door}/login?next={target}", status_code=303)
         response = await api_central(request, exc)  # the status the API would answer
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else {}
-        return error_page(request, response.status_code, headers)
+        return error_page(request, response.status_code, headers, exc)
 
     async def invalid_request(request: Request, exc: Exception) -> Response:
         if not is_console(request):

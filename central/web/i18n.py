@@ -50,6 +50,14 @@ def translations(locale: str) -> Translations:
     return Translations(fp=compiled, domain=DOMAIN)
 
 
+@cache
+def msgids(locale: str) -> frozenset[str]:
+    """Every msgid of ``locale``'s catalogue: text a template may translate (and so trust)."""
+    with po_path(locale).open("rb") as fh:
+        catalog = read_po(fh, locale=locale, domain=DOMAIN)
+    return frozenset(m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id)
+
+
 def locale_of(request: Request) -> str:
     """The reader's locale: the cookie when it names an offered language, else zh-CN."""
     chosen = request.cookies.get(COOKIE, "")

@@ -25,8 +25,13 @@ from central.web.csrf import csrf_protect
 PREFIX = "/console"
 
 
-def web_router() -> APIRouter:
-    return APIRouter(prefix=PREFIX, include_in_schema=False, dependencies=[Depends(csrf_protect)])
+#: The worker pages' prefix (mobile layout: central/web/worker_layout.py).
+WORKER_PREFIX = "/worker"
+
+
+def web_router(prefix: str = PREFIX) -> APIRouter:
+    """A console router (``/console`` by default, ``WORKER_PREFIX`` for the worker pages)."""
+    return APIRouter(prefix=prefix, include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
 
 Format = Literal["html", "json", "xlsx"]

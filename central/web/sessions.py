@@ -47,6 +47,13 @@ def sign_in(request: Request, response: Response, username: str, password: str) 
     Raises what the API login raises: ``BadCredentials`` (401), ``Throttled`` (429).
     """
     token, expires, who = login(database(request), username, password, client_address(request))
+    put_session(request, response, token, expires)
+    return who
+
+
+def put_session(request: Request, response: Response, token: str, expires: datetime) -> None:
+    """Put a token from a login (the console's or a worker's, central/auth/worker_login.py)
+    on ``response`` as this browser's session."""
     max_age = max(0, int((expires - datetime.now(UTC)).total_seconds()))
     response.set_cookie(
         SESSION_COOKIE,
@@ -59,7 +66,6 @@ def sign_in(request: Request, response: Response, username: str, password: str) 
     )
     # the pre-session secret has done its job (the login form's CSRF token): forget it
     response.delete_cookie(PRESESSION_COOKIE, path="/")
-    return who
 
 
 def session_user(request: Request) -> Principal | None:
@@ -95,5 +101,32 @@ def require_supervision(who: Annotated[Principal, Depends(require_user)]) -> Pri
     return who
 
 
+def require_enterprise(who: Annotated[Principal, Depends(require_user)]) -> Principal:
+    """The enterprise console's pages: contractor admins (their enterprise's projects, as
+    general contractor or subcontractor), site managers (their project) and the admin. What
+    each may see is the API's scope (central/auth/scope.py), never decided here."""
+    if who.role not in (Role.CONTRACTOR_ADMIN, Role.SITE_MANAGER, Role.ADMIN):
+        raise Forbidden("the enterprise console is for contractors and site managers")
+    return who
+
+
+def require_worker(who: Annotated[Principal, Depends(require_user)]) -> Principal:
+    """The worker pages: a worker account, which only ever sees its own worker's records."""
+    if who.role is not Role.WORKER or who.worker_id is None:
+        raise Forbidden("these pages are for workers")
+    return who
+
+
+def require_warning_staff(who: Annotated[Principal, Depends(require_user)]) -> Principal:
+    """The warnings queue: supervisors and the admin, and the enterprise console's staff for
+    their own projects' warnings (central/auth/scope.py ``warnings_filter``)."""
+    if who.role is Role.WORKER:
+        raise Forbidden("the warnings queue is for supervisors and enterprise staff")
+    return who
+
+
 WebUser = Annotated[Principal, Depends(require_user)]
 Supervisor = Annotated[Principal, Depends(require_supervision)]
+EnterpriseUser = Annotated[Principal, Depends(require_enterprise)]
+WorkerUser = Annotated[Principal, Depends(require_worker)]
+WarningStaff = Annotated[Principal, Depends(require_warning_staff)]

@@ -13,9 +13,39 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from central.web import errors
-from central.web.routes import arrears, attendance, dust, lists, login, overview, wage_payment
+from central.web.routes import (
+    arrears,
+    attendance,
+    dust,
+    enterprise_attendance,
+    enterprise_contracts,
+    enterprise_enrollment,
+    enterprise_gates,
+    enterprise_import,
+    enterprise_jobs,
+    enterprise_payroll,
+    enterprise_projects,
+    enterprise_record_actions,
+    enterprise_registry,
+    enterprise_today,
+    enterprise_training,
+    lists,
+    login,
+    overview,
+    wage_payment,
+    worker_access,
+    worker_activation_codes,
+    worker_contracts,
+    worker_days,
+    worker_face,
+    worker_help,
+    worker_jobs,
+    worker_today,
+    worker_wages,
+)
 from central.web.routes import warnings as warning_queue
 from central.web.vendor import VENDOR
+from central.web.worker_gzip import WorkerPagesGzip
 
 STATIC = Path(__file__).parent / "static"
 #: Every console router, listed once.
@@ -28,12 +58,34 @@ ROUTERS = (
     arrears.router,
     attendance.router,
     wage_payment.router,
+    enterprise_projects.router,  # the enterprise console: project set-up, gates, today
+    enterprise_gates.router,
+    enterprise_today.router,
+    enterprise_jobs.router,  # 招工宝, the enterprise's side
+    enterprise_registry.router,  # the registry: roster, records, add/link, edits
+    enterprise_import.router,
+    enterprise_enrollment.router,
+    enterprise_record_actions.router,  # reveal whole numbers, withdraw face consent
+    enterprise_attendance.router,  # attendance grid, corrections, 补卡 queue
+    enterprise_payroll.router,  # compute → approve → bank file → result → retry
+    worker_access.router,  # the worker pages: sign-in and activation, today, days, wages
+    worker_today.router,
+    worker_days.router,
+    worker_wages.router,
+    worker_activation_codes.router,  # the enterprise console's activation codes
+    worker_face.router,  # the worker pages: face data, help, jobs
+    worker_help.router,
+    worker_jobs.router,
+    enterprise_contracts.router,  # e-contracts and safety training, both sides
+    enterprise_training.router,
+    worker_contracts.router,
 )
 
 
 def mount(app: FastAPI) -> None:
     """Add the console to ``app`` (after the API's error handlers are installed)."""
     errors.install(app)
+    app.add_middleware(WorkerPagesGzip)  # the worker pages' bytes on Slow 3G
     for router in ROUTERS:
         app.include_router(router)
     # check_dir=False: a tree without the fetched assets still starts (the chart and /docs

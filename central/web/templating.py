@@ -18,7 +18,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -49,6 +49,8 @@ class NavItem:
 
 
 _SUPERVISION = frozenset({Role.SUPERVISOR, Role.ADMIN})
+#: The enterprise console's readers (the admin opens its pages too, by their address)
+_ENTERPRISE = frozenset({Role.CONTRACTOR_ADMIN, Role.SITE_MANAGER})
 #: The console's navigation, in order; each item is shown to the roles that may open it.
 NAV: tuple[NavItem, ...] = (
     NavItem("/console/overview", N_("Overview"), _SUPERVISION),
@@ -60,6 +62,19 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/console/dust", N_("Dust"), _SUPERVISION),
     NavItem("/console/warnings", N_("Warnings"), _SUPERVISION),
     NavItem("/console/arrears", N_("Arrears cases"), _SUPERVISION),
+    # ---- the enterprise console: contractor admins and site managers. The first
+    # entry is their landing page; other parts insert theirs between the markers.
+    NavItem("/console/enterprise/today", N_("Today at the site"), _ENTERPRISE),
+    NavItem("/console/enterprise/projects", N_("Project set-up"), _ENTERPRISE),
+    NavItem("/console/enterprise/gates", N_("Gates"), _ENTERPRISE),
+    NavItem("/console/enterprise/workers", N_("Registry"), _ENTERPRISE),
+    NavItem("/console/enterprise/import", N_("Roster import"), frozenset({Role.CONTRACTOR_ADMIN})),
+    NavItem("/console/enterprise/jobs", N_("Recruitment"), frozenset({Role.CONTRACTOR_ADMIN})),
+    NavItem("/console/enterprise/attendance", N_("Attendance"), _ENTERPRISE),
+    NavItem("/console/enterprise/payroll", N_("Payroll"), _ENTERPRISE),
+    NavItem("/console/enterprise/contracts", N_("E-contracts"), _ENTERPRISE),
+    NavItem("/console/enterprise/training", N_("Safety training"), _ENTERPRISE),
+    NavItem("/console/warnings", N_("Warnings"), _ENTERPRISE),
 )
 
 ROLE_LABELS: dict[Role, str] = {
@@ -78,14 +93,23 @@ def nav_for(who: Principal | None) -> list[NavItem]:
 
 
 def home_for(who: Principal) -> str:
-    """Where a signed-in user lands: the first page of their navigation."""
+    """Where a signed-in user lands: the first page of their navigation (a worker: their
+    own pages, central/web/worker_layout.py)."""
+    if who.role is Role.WORKER and who.worker_id:
+        return "/worker/today"
     items = nav_for(who)
     return items[0].path if items else "/console/welcome"
 
 
 @pass_context
 def _gettext(context: Context, message: str) -> str:
-    return i18n.translations(context["locale"]).gettext(message)
+    """A msgid in the reader's language. Jinja marks what ``_()`` returns as safe markup (the
+    catalogue is ours), so text that is not a msgid — a name from the database passed to
+    ``_()`` by mistake — is returned escaped, shown as text, never as markup."""
+    locale = context["locale"]
+    if message not in i18n.msgids(locale):
+        return escape(message)
+    return i18n.translations(locale).gettext(message)
 
 
 @pass_context
@@ -154,6 +178,10 @@ def render(
         role_label=ROLE_LABELS.get(who.role, "") if who else "",
         nav=nav_for(who),
         current=request.url.path,
+        # the page with its query string: the language switch comes back to exactly this view
+        # (an error page keeps the path only: it never echoes an address's ids back)
+        here=request.url.path
+        + (f"?{request.url.query}" if request.url.query and status_code < 400 else ""),
         csrf_field=csrf.FIELD,
         csrf_token=csrf.token_for(request),
         **context,

@@ -3,6 +3,8 @@
 Central enrolls workers from photos but must never load opencv or dlib, so it runs this
 command in a child process: the same checks a gate applies at enrollment (one face, big and
 sharp enough: edge/recognition/enrollment.py) and the same 128-d encoder, printed as JSON.
+A refusal carries its stable ``code`` (edge/recognition/enrollment.py ADVICE's keys) beside
+the English ``reason``.
 """
 
 from __future__ import annotations
@@ -29,12 +31,12 @@ def template_cmd(
 
     failed = False
     for image in images:
-        result: dict[str, object] = {"image": str(image), "ok": True, "reason": None}
+        result: dict[str, object] = {"image": str(image), "ok": True, "reason": None, "code": None}
         try:
             encoding = template_from_photo(image, min_face_px, min_sharpness)
             result["encoding"] = [round(float(v), 7) for v in encoding]
         except EnrollmentRejected as exc:
-            result.update(ok=False, reason=exc.reason)
+            result.update(ok=False, reason=exc.reason, code=exc.code)
             failed = True
         except FaceModelsMissing as exc:
             typer.echo(f"error: {exc}", err=True)

@@ -42,18 +42,50 @@ class AlarmEngine:
         self.policy = policy or AlarmConfig()
         self._states: dict[Rule, _State] = {rule: _State() for rule in profile.rules}
         self._hours: deque[WindowMean] = deque(maxlen=24)
+        # raised alarms of rules a new profile no longer has: cleared at their next window
+        self._retiring: dict[Rule, _State] = {}
+
+    def use_profile(self, profile: Profile) -> None:
+        """Judge by another profile from the next window on (central pushed it).
+
+        A rule of the same pollutant and window keeps its state, so a raised alarm stays
+        raised until it clears under the new limit; an alarm raised by a rule the new profile
+        lacks is cleared at that pollutant's next window (with that window's value), so no
+        alarm is left raised that nothing could clear. The hourly history is kept.
+        """
+        old = {(r.pollutant, r.window): (r, st) for r, st in self._states.items()}
+        states: dict[Rule, _State] = {}
+        for rule in profile.rules:
+            _rule, state = old.pop((rule.pollutant, rule.window), (rule, _State()))
+            states[rule] = state
+        self._retiring.update({r: st for r, st in old.values() if st.active})
+        self.profile, self._states = profile, states
+
+    def _retire(self, mean: WindowMean) -> list[DustAlarmBody]:
+        events = []
+        for rule, state in list(self._retiring.items()):
+            value = None
+            if rule.window == mean.window and mean.valid:
+                value = mean.get(rule.pollutant)
+            elif rule.window == "24h" and mean.window == "1h":
+                value = self._mean_24h(rule.pollutant, mean.end)
+            if value is not None:
+                state.active = False
+                del self._retiring[rule]
+                events.append(self._event("cleared", rule, value, mean.end, state))
+        return events
 
     @property
     def active(self) -> bool:
         """Any alarm raised: the mist cannon is wanted."""
-        return any(s.active for s in self._states.values())
+        return any(s.active for s in (*self._states.values(), *self._retiring.values()))
 
     def exceedances_today(self) -> dict[str, int]:
         return {f"{r.pollutant}/{r.window}": s.exceedances for r, s in self._states.items()}
 
     def observe(self, mean: WindowMean) -> list[DustAlarmBody]:
         """Feed one closed window; returns the alarm changes it causes (usually none)."""
-        events = []
+        events = self._retire(mean) if self._retiring else []
         for rule in self._states:
             if rule.window == mean.window and mean.valid:
                 value = mean.get(rule.pollutant)

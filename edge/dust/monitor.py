@@ -23,7 +23,7 @@ from edge.dust.sensors import DustSensorDriver, open_sensor
 from edge.dust.windows import WindowAverager, WindowMean
 from edge.outbox import Outbox, OutboxFull
 from firmware_config.dust import DustConfig, RelayConfig
-from firmware_config.dust_profiles import get_profile
+from firmware_config.dust_profiles import Profile, get_profile
 from wireproto.messages import DustAlarmBody, DustReadingBody
 
 log = logging.getLogger(__name__)
@@ -59,8 +59,7 @@ class DustMonitor:
             completeness=cfg.completeness,
             humidity_limit=cfg.humidity_limit,
         )
-        profile = get_profile(cfg.profile).with_overrides(tuple(r.rule() for r in cfg.overrides))
-        self.alarms = AlarmEngine(profile, cfg.alarm)
+        self.alarms = AlarmEngine(self._profile(cfg.profile), cfg.alarm)
         relay_cfg = cfg.relay or RelayConfig()
         self.cannon = (
             MistCannon(relay or make_relay(relay_cfg), relay_cfg.min_run_s)
@@ -131,6 +130,17 @@ class DustMonitor:
                 is_open = False
                 continue
             self.step(samples)
+
+    def _profile(self, name: str) -> Profile:
+        """The named profile with this site's own rule overrides on top."""
+        return get_profile(name).with_overrides(tuple(r.rule() for r in self.cfg.overrides))
+
+    def use_profile(self, name: str) -> None:
+        """Judge the next windows by another limit profile (pushed by central; the name was
+        validated against the shipped profiles by the config overlay)."""
+        if name != self.alarms.profile.name:
+            self.alarms.use_profile(self._profile(name))
+            log.info("dust limits now judged by profile %s", name)
 
     def step(self, samples: list) -> None:  # type: ignore[type-arg]
         """One turn: record samples at the clock's now, then act on closed windows."""

@@ -29,7 +29,7 @@ from edge.recognition.faces import (
     encode_faces,
     face_height,
     load_rgb,
-    quality_problem,
+    quality_verdict,
 )
 from edge.recognition.gallery import Gallery
 from firmware_config.recognition_defaults import DUPLICATE_DISTANCE
@@ -47,37 +47,37 @@ edge while the larger face is whole); the two workers of tests/fixtures obama_bi
 
 ADVICE = {
     "unreadable": "send the original JPEG or PNG photo from the camera",
-    "no face": "take the photo again with the worker facing the camera, the whole face in the "
+    "no_face": "take the photo again with the worker facing the camera, the whole face in the "
     "picture and evenly lit",
-    "faces": "take the photo again with the worker alone, or crop it to the worker's face",
-    "face cut off": "take the photo again with the worker's whole face inside the picture",
-    "face too small": "move the camera closer or crop the photo around the face; use the "
+    "two_faces": "take the photo again with the worker alone, or crop it to the worker's face",
+    "cut_off": "take the photo again with the worker's whole face inside the picture",
+    "too_small": "move the camera closer or crop the photo around the face; use the "
     "original photo, not a thumbnail or a screenshot",
-    "too blurred": "hold the camera still and focus on the face; use the original photo, not a "
+    "blurred": "hold the camera still and focus on the face; use the original photo, not a "
     "compressed copy",
-    "too far off-frontal": "ask the worker to look straight at the camera",
+    "off_frontal": "ask the worker to look straight at the camera",
 }
-"""What a clerk can do about each kind of refusal, keyed by the start of the problem."""
+"""What a clerk can do about each kind of refusal, keyed by its stable code: the codes are
+what programs (central's console) translate; the words are for the command line and logs."""
 
 
-def advice(problem: str) -> str:
+def advice(code: str, problem: str) -> str:
     """``problem: what to do``: the refusal as the clerk sees it."""
-    for start, todo in ADVICE.items():
-        if problem.startswith(start) or problem.split(" ", 1)[-1].startswith(start):
-            return f"{problem}: {todo}"
-    return problem
+    return f"{problem}: {ADVICE[code]}"
 
 
 class EnrollmentRejected(EnrollmentError):
     """A photo cannot be used as an enrollment template.
 
-    ``reason`` says what is wrong and what to do (``too blurred (sharpness 9 < 15): hold the
-    camera still ...``); the message adds the photo.
+    ``code`` is the stable kind of refusal (a key of :data:`ADVICE`: ``blurred``, ``no_face``
+    ...); ``reason`` says in English what is wrong and what to do (``too blurred (sharpness
+    9 < 15): hold the camera still ...``); the message adds the photo.
     """
 
-    def __init__(self, image: str | PathLike[str], reason: str) -> None:
+    def __init__(self, image: str | PathLike[str], reason: str, code: str) -> None:
         self.image = str(image)
         self.reason = reason
+        self.code = code
         super().__init__(f"{self.image}: {reason}")
 
 
@@ -117,27 +117,27 @@ def template_from_photo(
     try:
         rgb = load_rgb(path)
     except ImageUnreadable as exc:
-        raise EnrollmentRejected(path, f"cannot read the image: {ADVICE['unreadable']}") from exc
+        reason = advice("unreadable", "cannot read the image")
+        raise EnrollmentRejected(path, reason, "unreadable") from exc
     box = subject_face(path, detect_faces(rgb, upsample), rgb.shape)
-    problem = quality_problem(rgb, box, min_face_px, min_sharpness, DEFAULT_MAX_YAW)
+    problem = quality_verdict(rgb, box, min_face_px, min_sharpness, DEFAULT_MAX_YAW)
     if problem:
-        raise EnrollmentRejected(path, advice(problem))
+        raise EnrollmentRejected(path, advice(problem.code, problem.message), problem.code)
     return encode_faces(rgb, [box], jitters)[0]
 
 
 def subject_face(path: str | PathLike[str], boxes: list[Box], shape: tuple[int, ...]) -> Box:
     """The worker's face: the largest, unless another face could as well be the worker."""
     if not boxes:
-        raise EnrollmentRejected(path, advice("no face"))
+        raise EnrollmentRejected(path, advice("no_face", "no face"), "no_face")
     largest = max(face_height(b) for b in boxes)
     similar = [b for b in boxes if face_height(b) >= SIMILAR_FACE * largest]
     if len(similar) > 1:
         whole = [b for b in similar if not cut_by_edge(b, shape)]
         if len(whole) != 1:
             sizes = " and ".join(str(face_height(b)) for b in similar)
-            raise EnrollmentRejected(
-                path, advice(f"{len(boxes)} faces of similar size ({sizes} px)")
-            )
+            problem = f"{len(boxes)} faces of similar size ({sizes} px)"
+            raise EnrollmentRejected(path, advice("two_faces", problem), "two_faces")
         similar = whole
     return similar[0]
 

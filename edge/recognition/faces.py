@@ -183,14 +183,24 @@ def sharpness(rgb: np.ndarray, box: Box) -> float:
     return float(cv2.Laplacian(gray, cv2.CV_64F).var())
 
 
-def quality_problem(
+@dataclass(frozen=True, slots=True)
+class QualityProblem:
+    """Why a face is not good enough: a stable machine ``code`` (``cut_off``, ``too_small``,
+    ``blurred``, ``off_frontal``) for programs that translate it, and the English ``message``
+    with the measured values for logs and the gate's display."""
+
+    code: str
+    message: str
+
+
+def quality_verdict(
     rgb: np.ndarray,
     box: Box,
     min_face_px: int = DEFAULT_MIN_FACE_PX,
     min_sharpness: float = DEFAULT_MIN_SHARPNESS,
     max_yaw: float | None = None,
     landmarks: np.ndarray | None = None,
-) -> str | None:
+) -> QualityProblem | None:
     """Return why this face is not good enough to judge or enroll, or None when it is.
 
     An enrollment template is compared against every passer-by for years, so a poor one costs
@@ -199,18 +209,22 @@ def quality_problem(
     :func:`yaw_asymmetry`) is checked only when given; ``landmarks`` saves recomputing them.
     """
     if cut_by_edge(box, rgb.shape):
-        return "face cut off by the edge of the picture"
+        return QualityProblem("cut_off", "face cut off by the edge of the picture")
     height = face_height(box)
     if height < min_face_px:
-        return f"face too small ({height} px < {min_face_px} px)"
+        return QualityProblem("too_small", f"face too small ({height} px < {min_face_px} px)")
     score = sharpness(rgb, box)
     if score < min_sharpness:
-        return f"too blurred (sharpness {score:.0f} < {min_sharpness:.0f})"
+        return QualityProblem(
+            "blurred", f"too blurred (sharpness {score:.0f} < {min_sharpness:.0f})"
+        )
     if max_yaw is not None:
         points = landmarks if landmarks is not None else landmarks_68(rgb, box)
         yaw = yaw_asymmetry(points)
         if yaw > max_yaw:
-            return f"too far off-frontal (yaw asymmetry {yaw:.2f} > {max_yaw:.2f})"
+            return QualityProblem(
+                "off_frontal", f"too far off-frontal (yaw asymmetry {yaw:.2f} > {max_yaw:.2f})"
+            )
     return None
 
 

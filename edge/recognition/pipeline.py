@@ -30,7 +30,7 @@ from edge.recognition.faces import (
     detect_faces_scaled,
     encode_faces,
     landmarks_68,
-    quality_problem,
+    quality_verdict,
 )
 from edge.recognition.gallery import Gallery
 from edge.recognition.liveness import new_check
@@ -119,10 +119,11 @@ class FacePipeline:
         self, rgb: np.ndarray, track: Track, now: float, landmarks: np.ndarray | None
     ) -> FaceDecision:
         rec = self.rec
-        problem = quality_problem(
+        verdict = quality_verdict(
             rgb, track.box, rec.min_face_px, rec.min_sharpness, rec.max_yaw, landmarks
         )
-        if problem is not None:
+        if verdict is not None:
+            problem = verdict.message  # the words the gate logs and reports, as before
             if problem != track.reason:
                 log.debug("%s track %d not judged: %s", self.name, track.id, problem)
             if track.state == "new":

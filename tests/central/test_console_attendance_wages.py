@@ -17,6 +17,7 @@ from factories import SHANGHAI, Region, console_region
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import func, select
+from web_client import sign_in
 
 from central.api.app import create_app
 from central.attendance.closing import gate_horizon
@@ -70,20 +71,6 @@ def world(
         with TestClient(app) as client:
             yield client, region, url
         service.db.close()
-
-
-def sign_in(client: TestClient, username: str) -> TestClient:
-    client.cookies.clear()
-    page = client.get("/console/login").text
-    found = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page)
-    assert found
-    answer = client.post(
-        "/console/login",
-        data={"username": username, "password": TEST_PASSWORD, "csrf_token": found.group(1)},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text[:300]
-    return client
 
 
 def cells(html: str, column: str) -> list[str]:

@@ -26,6 +26,7 @@ NEVER_404 = {
     "GET /api/v1/devices/{site}/{device}/config": "an unconfigured device reads as never set",
     "PUT /api/v1/sites/{site}/gallery/{worker_id}": "writing a site's gallery creates it",
     "GET /api/v1/sites/{site}/gallery": "a site without a gallery reads as empty",
+    "PUT /api/v1/divisions/{code}": "entering a division creates it",
 }
 
 

@@ -14,14 +14,12 @@ from factories import SHANGHAI, Region, console_region, new_db
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select, text
+from web_client import console_client
 
 from central import audit
-from central.api.app import create_app
 from central.attendance import presence
 from central.auth.users import UserIn, add_user
 from central.payroll import paid_summaries
-from central.service import CentralService
-from central.settings import CentralSettings
 from central.storage import Database, schema
 from conftest import TEST_PASSWORD, api_headers
 
@@ -41,8 +39,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient
     )  # type: ignore[arg-type]
     db.close()
     url = str(tmp / "central.db")
-    service = CentralService(CentralSettings(db=url))
-    with TestClient(create_app(service, manage_service=False)) as client:
+    with console_client(url) as client:
         boss = api_headers(url, "boss", "contractor_admin", enterprise_id=1)
         answer = client.put(
             f"/api/v1/projects/{region.nanning}/wage-account",
@@ -92,7 +89,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient
             answer = client.post("/api/v1/arrears-cases", json=body, headers=who)
             assert answer.status_code == 201, answer.text
         yield client, region, url
-    service.db.close()
 
 
 def _sql(url: str, query: str, **params: object) -> list[tuple[object, ...]]:

@@ -131,7 +131,10 @@ def test_month_batch_export_bank_result_and_warnings(setup, tmp_path: Path) -> N
     with pytest.raises(Conflict, match="close 2025-06"):
         batches.approve(db, bid, "boss")
     closing.close(db, SITE, "month", "2025-06", "boss")
-    batches.approve(db, bid, "boss")
+    # W2's dispute blocks approval, naming the line, until the approver holds it back
+    with pytest.raises(batches.DisputedLines, match=f"line {got['W2']['id']} \\(worker W2\\)"):
+        batches.approve(db, bid, "boss")
+    batches.approve(db, bid, "boss", hold_disputed=True)
 
     path = tmp_path / "bank.csv"
     ticks: list[int] = []

@@ -37,6 +37,7 @@ from factories import (
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
+from web_client import sign_in
 
 from central.api.app import create_app
 from central.ingest.validate import Inbound
@@ -411,17 +412,7 @@ def test_whole_numbers_never_reach_those_who_may_not_see_them(
 
 def _console(world: World, username: str = "root") -> TestClient:
     """A fresh browser (its own cookies) signed in to the console as ``username``."""
-    browser = TestClient(world.client.app)
-    form = browser.get("/console/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token is not None
-    signed = browser.post(
-        "/console/login",
-        data={"username": username, "password": TEST_PASSWORD, "csrf_token": token.group(1)},
-        follow_redirects=False,
-    )
-    assert signed.status_code == 303, signed.text
-    return browser
+    return sign_in(TestClient(world.client.app), username)
 
 
 @pytest.mark.parametrize(

@@ -16,10 +16,10 @@ from factories import SHANGHAI, Region, console_region, new_db
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import func, select
+from web_client import add_users, console_client, csrf_of, sign_in
 
 from central import audit
 from central.api.app import create_app
-from central.auth.users import UserIn, add_user
 from central.service import CentralService
 from central.settings import CentralSettings
 from central.storage import Database, schema
@@ -38,33 +38,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient
     tmp = tmp_path_factory.mktemp("console")
     db, sealer = new_db(tmp)
     region = console_region(db, sealer, tmp)
-    for name, scope in USERS.items():
-        add_user(db, UserIn(username=name, password=TEST_PASSWORD, **scope))  # type: ignore[arg-type]
+    add_users(db, USERS)
     db.close()
     url = str(tmp / "central.db")
-    service = CentralService(CentralSettings(db=url))
-    app = create_app(service, manage_service=False)
-    with TestClient(app) as client:
+    with console_client(url) as client:
         yield client, region, url
-    service.db.close()
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', html)
-    assert found, "the page has no CSRF field"
-    return found.group(1)
-
-
-def sign_in(client: TestClient, username: str, password: str = TEST_PASSWORD) -> TestClient:
-    client.cookies.clear()
-    token = csrf_of(client.get("/console/login").text)
-    answer = client.post(
-        "/console/login",
-        data={"username": username, "password": password, "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text[:500]
-    return client
 
 
 def figures(html: str) -> dict[str, str]:
@@ -287,7 +265,9 @@ def test_tables_page_sort_by_whitelisted_columns_and_export_the_same_rows(world)
 def test_roles_outside_supervision_get_no_supervision_pages(world) -> None:  # type: ignore[no-untyped-def]
     client, _region, _url = world
     sign_in(client, "boss")
-    assert client.get("/console", follow_redirects=False).headers["location"] == "/console/welcome"
+    # a contractor lands on the enterprise console (tests/central/test_enterprise_setup.py)
+    landing = client.get("/console", follow_redirects=False).headers["location"]
+    assert landing == "/console/enterprise/today"
     assert client.get("/console/overview").status_code == 403
     assert client.get("/console/workers.json").status_code == 403
     client.cookies.clear()
@@ -324,3 +304,17 @@ def test_docs_load_only_central_s_own_assets(world, tmp_path: Path) -> None:  # 
     assert urls and all(u.startswith("/") for u in urls), urls
     for asset in re.findall(r'(?:href|src)="(/static/[^"]+)"', html):
         assert client.get(asset).status_code == 200, asset
+
+
+def test_the_overview_names_divisions_in_the_readers_language(world) -> None:  # type: ignore[no-untyped-def]
+    """The rankings and the arrears register name cities and counties from the divisions
+    table: Chinese for zh-CN readers, the English name for English readers."""
+    client, _region, _url = world
+    sign_in(client, "root")
+    chinese = client.get("/console/overview").text
+    assert "南宁市" in chinese and "兴宁区" in chinese
+    client.cookies.set("sitegate_lang", "en")
+    english = client.get("/console/overview").text
+    client.cookies.delete("sitegate_lang")
+    assert "Nanning City" in english and "Xingning District" in english
+    assert "南宁市" not in english and "兴宁区" not in english

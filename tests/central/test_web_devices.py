@@ -24,13 +24,10 @@ from factories import (
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import func, select
+from web_client import add_users, console_client, sign_in
 
-from central.api.app import create_app
-from central.auth.users import UserIn, add_user
-from central.service import CentralService
-from central.settings import CentralSettings
 from central.storage import Database, schema
-from conftest import TEST_PASSWORD, api_headers
+from conftest import api_headers
 from wireproto import DeviceStatusBody
 
 USERS = {
@@ -64,30 +61,11 @@ def world(
     )
     with db.begin() as conn:
         scan_gates(conn, datetime.now(UTC), timedelta(minutes=30))
-    for name, scope in USERS.items():
-        add_user(db, UserIn(username=name, password=TEST_PASSWORD, **scope))  # type: ignore[arg-type]
+    add_users(db, USERS)
     db.close()
     url = str(tmp / "central.db")
-    service = CentralService(CentralSettings(db=url))
-    app = create_app(service, manage_service=False)
-    with TestClient(app) as client:
+    with console_client(url) as client:
         yield client, region, url, day
-    service.db.close()
-
-
-def sign_in(client: TestClient, username: str) -> TestClient:
-    client.cookies.clear()
-    token = re.search(
-        r'name="csrf_token" value="([0-9a-f]{64})"', client.get("/console/login").text
-    )
-    assert token
-    answer = client.post(
-        "/console/login",
-        data={"username": username, "password": TEST_PASSWORD, "csrf_token": token.group(1)},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text[:300]
-    return client
 
 
 def _direct_fleet(url: str) -> dict[str, dict[str, object]]:

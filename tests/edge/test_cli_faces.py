@@ -201,6 +201,7 @@ def test_template_json_says_which_photo_what_is_wrong_and_what_to_do() -> None:
         (none, False),
     ]
     assert len(lines[0]["encoding"]) == 128 and lines[0]["reason"] is None
+    assert [line["code"] for line in lines] == [None, "two_faces", "no_face"]
     assert lines[1]["reason"] == (
         "2 faces of similar size (155 and 185 px): take the photo again with the worker alone, "
         "or crop it to the worker's face"

@@ -227,31 +227,37 @@ def test_blurred_face_is_rejected(tmp_path: Path, london_001_rgb: np.ndarray) ->
 
     photo = _save(tmp_path / "blur.jpg", cv2.GaussianBlur(london_001_rgb, (0, 0), 8))
     g = Gallery(tmp_path / "g.db")
-    with pytest.raises(EnrollmentRejected, match=r"too blurred \(sharpness \d+ < 15\): hold"):
+    with pytest.raises(EnrollmentRejected, match=r"too blurred \(sharpness \d+ < 15\): hold") as e:
         enroll(g, "W-1", [photo])
+    assert e.value.code == "blurred"  # the stable code programs translate
     assert g.count() == 0 and g.version == 0
 
 
 @pytest.mark.parametrize(
-    ("photo", "reason"),
+    ("photo", "code", "reason"),
     [
         (
             PROBES / "no_face" / "coffee.jpg",
+            "no_face",
             "no face: take the photo again with the worker facing the camera, the whole face "
             "in the picture and evenly lit",
         ),
         (
             PROBES / "two_faces" / "obama_biden.jpg",
+            "two_faces",
             "2 faces of similar size (155 and 185 px): take the photo again with the worker "
             "alone, or crop it to the worker's face",
         ),
     ],
 )
-def test_photo_must_show_one_clear_worker(tmp_path: Path, photo: Path, reason: str) -> None:
+def test_photo_must_show_one_clear_worker(
+    tmp_path: Path, photo: Path, code: str, reason: str
+) -> None:
     """Which photo, what is wrong, what to do: a clerk can act on the message alone."""
     with pytest.raises(EnrollmentRejected) as caught:
         enroll(Gallery(tmp_path / "g.db"), "W-1", [photo])
     assert caught.value.reason == reason
+    assert caught.value.code == code
     assert str(caught.value) == f"{photo}: {reason}"
 
 
@@ -279,6 +285,7 @@ def test_a_face_cut_off_by_the_edge_is_refused(tmp_path: Path, london_001_rgb: n
     photo = _save(tmp_path / "cut.jpg", np.ascontiguousarray(cut))
     with pytest.raises(EnrollmentRejected) as caught:
         enroll(Gallery(tmp_path / "g.db"), "W-1", [photo])
+    assert caught.value.code == "cut_off"
     assert caught.value.reason == (
         "face cut off by the edge of the picture: take the photo again with the worker's "
         "whole face inside the picture"
@@ -288,8 +295,9 @@ def test_a_face_cut_off_by_the_edge_is_refused(tmp_path: Path, london_001_rgb: n
 def test_unreadable_photo_is_rejected(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"\x00" * 10)
-    with pytest.raises(EnrollmentRejected, match="cannot read the image: send the original"):
+    with pytest.raises(EnrollmentRejected, match="cannot read the image: send the original") as e:
         enroll(Gallery(tmp_path / "g.db"), "W-1", [bad])
+    assert e.value.code == "unreadable"
 
 
 def test_one_bad_photo_refuses_the_whole_batch(tmp_path: Path) -> None:

@@ -124,17 +124,20 @@ class Watched:
             return
         self.problems.append(f"failed: {request.url} {request.failure}")
 
-    def sign_in(self, username: str, english: bool = False) -> None:
+    def sign_in(
+        self, username: str, english: bool = False, landing: str = "/console/overview"
+    ) -> None:
+        """Open ``landing`` signed out, sign in on the login page it leads to, land there."""
         page = self.page
-        page.goto("/console/overview")
-        assert page.url.endswith("/console/login?next=/console/overview")
+        page.goto(landing)
+        assert page.url.endswith(f"/console/login?next={landing}")
         if english and page.locator("html").get_attribute("lang") != "en":
             page.get_by_role("button", name="English").click()
             page.wait_for_url("**/console/login**")
         page.fill("#username", username)
         page.fill("#password", TEST_PASSWORD)
         page.locator("form[action='/console/login'] button[type=submit]").click()
-        page.wait_for_url("**/console/overview")
+        page.wait_for_url(f"**{landing}")
 
     def close(self) -> None:
         self.context.close()

@@ -14,7 +14,7 @@ from factories import Region, console_fleet_and_dust, console_region, new_db
 from test_console_browser import LAPTOP, PHONE, Watched, browser, shots  # noqa: F401 - fixtures
 
 from central.auth.users import UserIn, add_user
-from conftest import TEST_PASSWORD, Central
+from conftest import TEST_PASSWORD, Central, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -53,6 +53,20 @@ def test_fleet_and_dust_pages_in_each_language(fleet, browser, shots: Path, loca
     assert ("Outbox depth" if english else "待上传事件") in [h.strip() for h in headers]
     gates = page.locator("td[data-column=gate]").all_inner_texts()
     assert gates == [f"{region.liuzhou}/gate-1", f"{region.nanning}/gate-1"]
+    # since when: serve's gate watch records each gate's transition at its first pass (the
+    # heartbeat's stamp; Liuzhou's own "offline" status), the page shows it
+    assert ("Online since" if english else "在线起始时间") in [h.strip() for h in headers]
+
+    def since() -> list[str]:
+        page.goto("/console/gates")
+        cells = [
+            page.locator(f"td[data-column={c}]").all_inner_texts()
+            for c in ("online_since", "offline_since", "status_at")
+        ]
+        return cells if all(t.strip() not in ("", "–") for t in cells[0][1:] + cells[1][:1]) else []
+
+    online, offline, status_at = wait_until(since, 20, "the gates' online/offline since")
+    assert online[1] == status_at[1] and offline[0] == status_at[0]  # Nanning; Liuzhou
     page.screenshot(path=str(shots / f"gates-fleet-{locale}.png"), full_page=True)
 
     page.goto("/console/dust")

@@ -34,15 +34,16 @@ def served(
     tmp = tmp_path_factory.mktemp("warnings-browser")
     db, sealer = new_db(tmp)
     region = console_region(db, sealer, tmp)
-    add_user(
-        db,
-        UserIn(
-            username="nn-inspector",
-            password=TEST_PASSWORD,
-            role="supervisor",  # type: ignore[arg-type]
-            division_code="450100",
-        ),
-    )
+    for username, division in (("nn-inspector", "450100"), ("lz-inspector", "450200")):
+        add_user(
+            db,
+            UserIn(
+                username=username,
+                password=TEST_PASSWORD,
+                role="supervisor",  # type: ignore[arg-type]
+                division_code=division,
+            ),
+        )
     # the Nanning gate reports PM10 over its limit, stored and handed on as ingest does
     at = datetime.now(UTC) - timedelta(minutes=10)
     body = DustAlarmBody(
@@ -113,7 +114,9 @@ def test_handling_a_warning_updates_the_queue(served, browser, shots: Path) -> N
     assert "扬尘超标" in text and region.liuzhou not in text  # Liuzhou's warning is not ours
     # the silent gate's warning, opened by serve's own gate watch
     wait_until(lambda: silent_gates(page), 20, "serve's warning about the silent gate")
-    assert "nn-1/gate-2" in page.locator("td[data-column=subject]").inner_text()
+    subject = page.locator("td[data-column=subject]").inner_text()
+    assert "nn-1/gate-2" in subject and "失联" in subject and "silent" not in subject
+    assert page.locator("td[data-column=city_name]").inner_text() == "南宁市"
     page.goto("/console/warnings")
     page.screenshot(path=str(shots / "warnings-queue-zh_CN.png"), full_page=True)
     page.goto("/console/warnings?state=open&kind=dust_exceedance")
@@ -157,6 +160,54 @@ def test_handling_a_warning_updates_the_queue(served, browser, shots: Path) -> N
     assert page.locator("main h1").inner_text() == f"Warning {before[0]}"
     assert page.locator("td[data-column=action]").all_inner_texts()[-1] == "Resolved"
     page.screenshot(path=str(shots / "warning-detail-en.png"), full_page=True)
+    assert w.problems == []
+    w.close()
+
+
+def test_an_inspector_opens_an_arrears_case_from_a_warning(served, browser, shots: Path) -> None:  # type: ignore[no-untyped-def]
+    """The overdue Liuzhou batch's warning, in Chinese, becomes an arrears case through the
+    warning page's form (a bad amount refused against its field, what was typed kept); the
+    case page resolves it with a resolution; both pages link to each other."""
+    central, region = served
+    w = Watched(browser, central.base, LAPTOP)
+    page = w.page
+    w.sign_in("lz-inspector")
+    page.goto("/console/warnings?kind=batch_overdue")
+    subject = page.locator("td[data-column=subject] a").first
+    assert "工资未在" in subject.inner_text() and "wages not paid" not in subject.inner_text()
+    assert page.locator("td[data-column=city_name]").first.inner_text() == "柳州市"
+    subject.click()
+    page.wait_for_url("**/console/warnings/*")
+    warning_url = page.url
+    page.fill("#field-amount_yuan", "7,2OO")  # a letter O typed for a zero
+    page.fill("#field-workers", "2")
+    page.fill("#field-summary", "六月工资逾期未发，两名工人")
+    page.locator("#case-form button").click()
+    page.locator("[data-error=amount_yuan]").wait_for()
+    assert page.locator("#field-summary").input_value() == "六月工资逾期未发，两名工人"
+    page.screenshot(path=str(shots / "warning-case-refused-zh_CN.png"), full_page=True)
+    assert any("HTTP 422" in p and "/arrears-case" in p for p in w.problems)  # the refusal
+    w.problems[:] = [p for p in w.problems if "422" not in p]
+    page.fill("#field-amount_yuan", "7,200.00")
+    page.locator("#case-form button").click()
+    page.wait_for_url("**/console/arrears/*")
+    assert page.locator("[data-fact=amount]").inner_text() == "7,200.00"
+    assert page.locator("[data-fact=project]").inner_text().endswith(f"({region.liuzhou})")
+    page.locator("#field-status").select_option("resolved")
+    page.fill("#field-resolution", "总包已垫付两名工人六月工资")
+    page.locator("#update-form button").click()
+    page.locator("#saved").wait_for()
+    assert page.locator("[data-fact=status]").inner_text() == "已结案"
+    assert page.locator("td[data-column=action]").all_inner_texts()[0].startswith("立案")
+    assert len(page.locator("td[data-column=action]").all_inner_texts()) == 2
+    page.screenshot(path=str(shots / "arrears-case-zh_CN.png"), full_page=True)
+    page.locator("[data-fact=source] a").click()
+    page.wait_for_url(warning_url)
+    assert page.locator(".linked-cases li").count() == 1
+    assert page.locator("#case-form").count() == 1  # that case is resolved: a new one may be
+    page.goto("/console/arrears")
+    assert page.locator("td[data-column=city_name]").first.inner_text() == "柳州市"
+    page.screenshot(path=str(shots / "arrears-list-zh_CN.png"), full_page=True)
     assert w.problems == []
     w.close()
 

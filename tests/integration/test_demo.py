@@ -71,5 +71,15 @@ def test_demo_shows_attendance_and_seeds_the_region(tmp_path: Path, broker_url: 
         assert unpaid <= overdue, overdue
         assert len(open_warnings("dust_exceedance")) == 1
         assert len(open_warnings("bank_failed")) == 1
+        # places by name: the demo's divisions come from the dataset fetched at set-up
+        named = httpx.get(
+            f"{central.base}/api/v1/divisions",
+            params={"code": sorted({s.division for s in SITES} | {"450100"})},
+            headers=city,
+            timeout=10,
+        ).json()
+        names = {d["code"]: d["name"] for d in named}
+        assert (names["450100"], names["450102"], names["450103"]) == ("南宁市", "兴宁区", "青秀区")
+        assert len(names) == len({s.division for s in SITES}) + 1, names
     finally:
         central.stop()

@@ -1,7 +1,6 @@
 """Gate → real Mosquitto → central: one check-in from a real photo, stored exactly once."""
 
 import json
-import shutil
 import sqlite3
 import threading
 from pathlib import Path
@@ -9,8 +8,9 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 import yaml
+from camera_gate import OBAMA, camera_gate
 
-from conftest import FACES, Central, Process, run_cli, wait_until
+from conftest import FACES, Central, Process, wait_until
 from wireproto import decode_ack, topics
 from wireproto.transport import BrokerAddress, new_client
 
@@ -53,41 +53,7 @@ class Listener:
 def gate_config(central: Central, broker_url: str, tmp_path: Path) -> Path:
     """A provisioned gate whose camera sees an enrolled worker and a stranger."""
     path = central.provision(SITE, DEVICE, broker_url)
-    gallery = tmp_path / "gallery.db"
-    run_cli(
-        "sitegate-edge",
-        "enroll",
-        "--gallery",
-        str(gallery),
-        "--worker",
-        "W1",
-        str(FACES / "obama" / "1.jpg"),
-    )
-    run_cli(
-        "sitegate-edge",
-        "enroll",
-        "--gallery",
-        str(gallery),
-        "--worker",
-        "W2",
-        str(FACES / "lisa" / "1.jpg"),
-    )
-    camera = tmp_path / "camera"
-    camera.mkdir()
-    shutil.copy(FACES / "obama" / "2.jpg", camera / "1.jpg")
-    shutil.copy(FACES / "_probes" / "unknown_face" / "london_009_neutral.jpg", camera / "2.jpg")
-    config = yaml.safe_load(path.read_text())
-    config["cameras"] = [
-        {
-            "name": "east",
-            "direction": "in",
-            "source": {"type": "folder", "path": str(camera), "interval_ms": 0},
-        }
-    ]
-    config["gallery"] = str(gallery)
-    config["outbox"] = str(tmp_path / "outbox.db")
-    path.write_text(yaml.safe_dump(config))
-    return path
+    return camera_gate(path, tmp_path, {"W1": OBAMA, "W2": FACES / "lisa" / "1.jpg"})
 
 
 def outbox_depth(path: Path) -> int:

@@ -14,11 +14,18 @@ from sqlalchemy import Connection
 from central.api.deps import DbDep
 from central.api.errors import AUTHENTICATED, error_responses
 from central.auth.deps import CurrentUser, SealerDep
-from central.auth.scope import WHOLE_PROJECT, project_reach, require_role, visible_projects
+from central.auth.scope import (
+    WHOLE_PROJECT,
+    project_reach,
+    require_role,
+    require_warning,
+    visible_projects,
+)
 from central.auth.users import Principal, Role
 from central.errors import Forbidden, NotFound
 from central.registry import arrears
 from central.validation import DbId, ProjectId
+from central.warnings import cases as warning_cases
 
 router = APIRouter(prefix="/api/v1", tags=["arrears"])
 
@@ -95,6 +102,46 @@ def patch_case(
     require_role(who, Role.SUPERVISOR)
     with db.begin() as conn:
         return arrears.update_case(conn, who.actor, case_id, body, visible_projects(conn, who))
+
+
+class CaseDetail(arrears.Case):
+    """A case with every change, oldest first."""
+
+    history: list[arrears.CaseEvent]
+
+
+@router.get(
+    "/arrears-cases/{case_id}",
+    response_model=CaseDetail,
+    responses=error_responses(*AUTHENTICATED, 403, 404),
+)
+def get_case(case_id: Annotated[DbId, Path()], who: CurrentUser, db: DbDep) -> CaseDetail:
+    """One case in the caller's jurisdiction with its history; 404 outside it."""
+    require_role(who, Role.SUPERVISOR)
+    with db.engine.connect() as conn:
+        found = arrears.case(conn, case_id, visible_projects(conn, who))
+        return CaseDetail(**found.model_dump(), history=arrears.history(conn, case_id))
+
+
+@router.post(
+    "/warnings/{warning_id}/arrears-case",
+    response_model=arrears.Case,
+    status_code=201,
+    responses=error_responses(*AUTHENTICATED, 403, 404, 409),
+)
+def post_case_from_warning(
+    warning_id: Annotated[DbId, Path()],
+    body: warning_cases.FromWarning,
+    who: CurrentUser,
+    db: DbDep,
+) -> arrears.Case:
+    """Open an arrears case from a warning in the inspector's jurisdiction, on its project:
+    the case's source is the warning and the warning's history names the case (audited).
+    409 while a case opened from it is still open."""
+    require_role(who, Role.SUPERVISOR)
+    with db.begin() as conn:
+        require_warning(conn, who, warning_id)
+        return warning_cases.open_from_warning(conn, who.actor, warning_id, body)
 
 
 @router.get(

@@ -48,7 +48,12 @@ def evidence(
     with db.engine.connect() as conn:
         require_worker(conn, who, worker_id)
         data = gather(conn, worker_id, first, last, worker_projects(conn, who, worker_id))
-    name = f"evidence-{worker_id}-{first}-{last}"
+    return statement(data, f"evidence-{worker_id}-{first}-{last}", format)
+
+
+def statement(data: dict[str, object], name: str, format: Literal["html", "xlsx"]) -> Response:
+    """The gathered evidence as the answer asked for: a printable page or a workbook
+    downloaded as ``name``.xlsx (the worker's own statement and the inspector's say the same)."""
     if format == "xlsx":
         return Response(
             render_xlsx(data),

@@ -1,16 +1,14 @@
 """Face consent and enrollment over HTTP, and the count supervisors must watch."""
 
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel, Field
 
+from central import worker_actions
 from central.api.deps import DbDep, ServiceDep
 from central.api.errors import AUTHENTICATED, error_responses
-from central.api.limits import MAX_PHOTO_BYTES, MAX_PHOTOS
 from central.api.schemas.enrollment import (
     ConsentPublic,
     ConsentWithdrawn,
@@ -18,32 +16,18 @@ from central.api.schemas.enrollment import (
     FaceDataStats,
 )
 from central.auth.deps import CurrentUser, SealerDep
-from central.auth.scope import consent_enterprise, kept_by, require_role, require_worker
-from central.auth.users import Principal, Role
-from central.errors import Forbidden, NotFound, TooLarge
+from central.auth.scope import require_role
+from central.auth.users import Role
 from central.registry import enrollment
 from central.service import CentralService
-from central.storage import Database
 from central.validation import ShortText, WorkerIdText
 
 router = APIRouter(prefix="/api/v1", tags=["enrollment"], responses=error_responses(*AUTHENTICATED))
-STAFF = (Role.CONTRACTOR_ADMIN, Role.SITE_MANAGER)
-
-
-def _staff_over(db: Database, who: Principal, worker_id: str) -> None:
-    with db.engine.connect() as conn:
-        require_worker(conn, who, worker_id)
-    require_role(who, *STAFF)
 
 
 def gallery_notifier(service: CentralService) -> Callable[[str], None]:
     """Tell the site's gates (through the command channel) that its gallery changed."""
-
-    def notify(site: str) -> None:
-        if service.commands is not None:
-            service.commands.gallery_changed(site)
-
-    return notify
+    return worker_actions.gates_of(service).changed
 
 
 class ConsentIn(BaseModel):
@@ -66,13 +50,9 @@ def give_consent(
 ) -> ConsentPublic:
     """Record the worker's separate consent to face recognition (PIPL art. 29), given to the
     caller's enterprise for its sites (a site manager: the project's general contractor)."""
-    with db.engine.connect() as conn:
-        enterprise_id = consent_enterprise(conn, who, worker_id)
-    recorded = enrollment.record_consent(
-        db, worker_id, body.method, who.username, enterprise_id=enterprise_id
+    recorded = worker_actions.give_consent(
+        db, sealer, who, worker_id, body.method, worker_actions.gates_of(service)
     )
-    # an already enrolled worker's face now reaches the sites this consent covers
-    enrollment.publish_covered(db, sealer, worker_id, service.gallery, gallery_notifier(service))
     return ConsentPublic.model_validate(recorded)
 
 
@@ -91,22 +71,10 @@ def withdraw_consent(
     employer only the consent given to it (a site manager: to the project's general
     contractor), so one employer cannot lock a worker out of another's site.
     """
-    only: int | None = None
-    with db.engine.connect() as conn:
-        if who.role is Role.WORKER:
-            require_worker(conn, who, worker_id)  # themselves only
-        else:
-            only = consent_enterprise(conn, who, worker_id)
-    return ConsentWithdrawn.model_validate(
-        enrollment.withdraw_consent(
-            db,
-            worker_id,
-            who.username,
-            service.gallery,
-            gallery_notifier(service),
-            enterprise_id=only,
-        )
+    withdrawn = worker_actions.withdraw_consent(
+        db, who, worker_id, worker_actions.gates_of(service)
     )
+    return ConsentWithdrawn.model_validate(withdrawn)
 
 
 @router.post(
@@ -129,47 +97,15 @@ def enroll_photos(
     ``def``: the encoding runs in the threadpool, never on the event loop, and at most two at
     once (429 beyond).
     """
-    with db.engine.connect() as conn:
-        acting_for = consent_enterprise(conn, who, worker_id)
-        # A worker's templates go to every gate a consent covers, another employer's included:
-        # only the record's keepers add faces to them (central/auth/scope.py kept_records).
-        if acting_for is not None and worker_id not in kept_by(conn, acting_for, [worker_id]):
-            raise Forbidden(
-                "this worker's face is shared with another employer's gates: "
-                "the admin enrolls new photos"
-            )
-
-    def may_name(other: str) -> bool:
-        with db.engine.connect() as conn:
-            try:
-                require_worker(conn, who, other)
-            except NotFound:
-                return False
-            return True
-
-    if len(photos) > MAX_PHOTOS:
-        raise TooLarge(f"at most {MAX_PHOTOS} photos at a time")
-    with tempfile.TemporaryDirectory(prefix="sitegate-enroll-") as tmp:
-        paths = []
-        for n, upload in enumerate(photos, 1):
-            data = upload.file.read(MAX_PHOTO_BYTES + 1)
-            if len(data) > MAX_PHOTO_BYTES:
-                raise TooLarge(f"photo {n}: larger than {MAX_PHOTO_BYTES} bytes")
-            # Named by position, not by the client's file name (which may hold anything).
-            path = Path(tmp) / f"photo-{n}"
-            path.write_bytes(data)
-            paths.append(path)
-        done = enrollment.enroll(
-            db,
-            sealer,
-            worker_id,
-            paths,
-            galleries=service.gallery,
-            changed=gallery_notifier(service),
-            keep_photos=service.settings.keep_enrollment_photos,
-            consent_of=None if acting_for is None else {acting_for},
-            may_name=may_name,
-        )
+    done = worker_actions.enroll_photos(
+        db,
+        sealer,
+        who,
+        worker_id,
+        [upload.file for upload in photos],
+        worker_actions.gates_of(service),
+        keep_photos=service.settings.keep_enrollment_photos,
+    )
     return EnrollmentDone(worker_id=done.worker_id, templates=done.templates, sites=done.sites)
 
 

@@ -12,16 +12,15 @@ number ever appears in a URL or an access log.
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from central import worker_actions
 from central.api.deps import DbDep, ServiceDep
 from central.api.errors import AUTHENTICATED, error_responses
-from central.api.routes.faces import gallery_notifier
 from central.audit import Actor
 from central.auth.deps import CurrentUser, SealerDep
 from central.auth.scope import consent_enterprise, require_worker
 from central.auth.users import Principal, Role
 from central.registry import gate_cards
 from central.registry.gate_cards import CardIn, CardOut
-from central.storage import Database
 
 router = APIRouter(prefix="/api/v1", tags=["gate cards"], responses=error_responses(*AUTHENTICATED))
 STAFF = (Role.CONTRACTOR_ADMIN, Role.SITE_MANAGER)
@@ -32,13 +31,6 @@ class CardChange(BaseModel):
 
     card: CardOut
     sites: dict[str, int] = Field(description="site → its new gallery version")
-
-
-def _acting_for(db: Database, who: Principal, worker_id: str) -> int | None:
-    """The employer the caller registers or removes cards for (None: the admin, every one);
-    404 outside the caller's scope, 403 for a role that is not staff."""
-    with db.engine.connect() as conn:
-        return consent_enterprise(conn, who, worker_id)
 
 
 def _actor(who: Principal, request: Request) -> Actor:
@@ -62,16 +54,8 @@ def add_card(
 ) -> CardChange:
     """Register an ID or NFC card to the worker; the gates of their sites take it at the next
     sync."""
-    enterprise = _acting_for(db, who, worker_id)
-    card, sites = gate_cards.register(
-        db,
-        sealer,
-        worker_id,
-        body,
-        _actor(who, request),
-        service.gallery,
-        gallery_notifier(service),
-        enterprise,
+    card, sites = worker_actions.add_card(
+        db, sealer, who, _actor(who, request), worker_id, body, worker_actions.gates_of(service)
     )
     return CardChange(card=card, sites=sites)
 
@@ -105,14 +89,7 @@ def remove_card(
     service: ServiceDep,
 ) -> CardChange:
     """Remove a card: it stops opening the worker's gates at their next sync."""
-    enterprise = _acting_for(db, who, worker_id)
-    card, sites = gate_cards.remove(
-        db,
-        worker_id,
-        card_id,
-        _actor(who, request),
-        service.gallery,
-        gallery_notifier(service),
-        enterprise,
+    card, sites = worker_actions.remove_card(
+        db, who, _actor(who, request), worker_id, card_id, worker_actions.gates_of(service)
     )
     return CardChange(card=card, sites=sites)

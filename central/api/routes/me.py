@@ -4,26 +4,32 @@ Every query here is keyed on the token's worker id, never on a parameter, so a w
 ask for anyone else's data.
 """
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from central.api.deps import DbDep
 from central.api.errors import AUTHENTICATED, error_responses
+from central.api.routes.pay_lines import LineAdjustment, LineDay
 from central.api.schemas.attendance import AttendanceDayPublic
-from central.api.schemas.me import CheckinToken, MyContracts, QrPublicKey
+from central.api.schemas.me import CheckinToken, MyContracts, MyToday, QrPublicKey
 from central.api.schemas.payroll import PayrollLinePublic, WorkerLine
 from central.attendance.days import worker_days
 from central.attendance.periods import month_range
+from central.attendance.today import worker_today
 from central.auth.deps import CurrentUser, SealerDep
 from central.auth.scope import require_role
 from central.auth.users import Principal, Role
-from central.errors import Forbidden, NotFound
+from central.clock import zone
+from central.errors import Conflict, Forbidden, NotFound
 from central.payroll.confirmation import respond
+from central.payroll.my_wages import my_line, my_wages
 from central.payroll.worker_lines import worker_lines
 from central.storage import Database, schema
+from central.training.entry import may_enter
 from central.validation import DbId, FreeText, Month, ProjectId
 from wireproto.qr import DEFAULT_TTL_S, issue_token, public_key_text
 
@@ -122,7 +128,64 @@ def dispute_line(line_id: DbId, body: DisputeIn, db: DbDep, who: CurrentUser) ->
     return PayrollLinePublic.model_validate(answered)
 
 
-@router.get("/checkin-qr", response_model=CheckinToken, responses=error_responses(404))
+class DisputeStatus(BaseModel):
+    state: str = Field(description="open until the employer or a supervisor handles it; handled")
+    raised_at: str
+    handled_at: str | None
+    note: str | None = Field(description="the handler's answer, once handled")
+
+
+class MyWageLine(WorkerLine):
+    project_name: str | None
+    dispute: DisputeStatus | None
+
+
+class CardPublic(BaseModel):
+    masked: str | None
+    bank: str | None
+    valid: bool = Field(description="false after the bank refused a payment to it")
+
+
+class MyWages(BaseModel):
+    card: CardPublic
+    lines: list[MyWageLine] = Field(description="newest month first")
+
+
+class MyLineDetail(BaseModel):
+    line: MyWageLine
+    card: CardPublic
+    days: list[LineDay]
+    adjustments: list[LineAdjustment]
+
+
+@router.get("/wages", response_model=MyWages)
+def get_my_wages(db: DbDep, who: CurrentUser) -> MyWages:
+    """My lines, newest month first, with the card they are paid to (masked) and the status of
+    any dispute (the My wages page shows the same)."""
+    worker_id = _worker(who)
+    with db.engine.connect() as conn:
+        return MyWages.model_validate(my_wages(conn, worker_id))
+
+
+@router.get("/wages/{line_id}", response_model=MyLineDetail, responses=error_responses(404))
+def get_my_line(line_id: DbId, db: DbDep, who: CurrentUser) -> MyLineDetail:
+    """One of my lines with its per-day breakdown and its additions and deductions."""
+    worker_id = _worker(who)
+    with db.engine.connect() as conn:
+        return MyLineDetail.model_validate(my_line(conn, worker_id, line_id))
+
+
+@router.get("/today", response_model=MyToday)
+def my_today(db: DbDep, who: CurrentUser, request: Request) -> MyToday:
+    """Today (the deployment's time zone): checked in or not, at which gate and when; the
+    projects I may check in on; whether a gate can recognise my face."""
+    worker_id = _worker(who)
+    day = datetime.now(zone(request.app.state.service.settings.timezone)).date()
+    with db.engine.connect() as conn:
+        return MyToday.model_validate(worker_today(conn, worker_id, day))
+
+
+@router.get("/checkin-qr", response_model=CheckinToken, responses=error_responses(404, 409))
 def checkin_qr(
     db: DbDep,
     sealer: SealerDep,
@@ -134,6 +197,9 @@ def checkin_qr(
     worker_id = _worker(who)
     if project_id not in _projects(db, worker_id):
         raise NotFound(f"project {project_id}")
+    with db.engine.connect() as conn:
+        if not may_enter(conn, project_id, worker_id):
+            raise Conflict(f"project {project_id} admits workers with valid safety training only")
     token = issue_token(sealer.qr_signing_key(), project_id, worker_id, ttl_s=ttl_s)
     return CheckinToken(token=token, site=project_id, ttl_s=ttl_s)
 

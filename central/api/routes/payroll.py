@@ -135,10 +135,19 @@ def get_wage_sheet(batch_id: DbId, db: DbDep, who: CurrentUser) -> WageSheet:
     response_model=BatchPublic,
     responses=error_responses(403, 404, 409),
 )
-def approve(batch_id: DbId, db: DbDep, who: CurrentUser) -> BatchPublic:
-    """Approve a draft: refused while the month is open or when late events changed it."""
+def approve(
+    batch_id: DbId,
+    db: DbDep,
+    who: CurrentUser,
+    hold_disputed: Annotated[bool, Query()] = False,
+) -> BatchPublic:
+    """Approve a draft: refused while the month is open or when late events changed it, and
+    while a line is disputed (409 naming each in ``disputed_lines``) unless ``hold_disputed``
+    (those lines are then held back from the bank file). The approver is recorded."""
     _batch_in_scope(db, who, batch_id, *PAYROLL_STAFF, whole=True)
-    return BatchPublic.model_validate(batches.approve(db, batch_id, who.username))
+    return BatchPublic.model_validate(
+        batches.approve(db, batch_id, who.username, hold_disputed=hold_disputed)
+    )
 
 
 @router.post(

@@ -9,9 +9,9 @@ now and asks (``reveal``, audited).
 from fastapi import APIRouter
 from sqlalchemy import select
 
+from central import worker_actions
 from central.api.deps import DbDep, ServiceDep
 from central.api.errors import AUTHENTICATED, error_responses
-from central.api.routes.faces import gallery_notifier
 from central.api.schemas.registry import (
     CalendarDayPublic,
     ContractPublic,
@@ -41,7 +41,7 @@ from central.auth.scope import (
 )
 from central.auth.users import Principal, Role
 from central.errors import Forbidden
-from central.registry import employment, enrollment, gate_cards, organisations, workers
+from central.registry import employment, organisations, roster, workers
 from central.storage import Database, schema
 from central.validation import FreeText, LocalDate, ProjectId, WorkerIdText
 from central.wages.holidays import DayKind
@@ -217,10 +217,6 @@ def get_worker(
     with db.engine.connect() as conn:
         require_worker(conn, who, worker_id)
         found = workers.worker(conn, worker_id)
-        if reveal and not may_see_whole_numbers(who):
-            raise Forbidden("whole ID and card numbers are for payroll staff only")
-        allowed = revealable(conn, who, [worker_id]) if reveal else set()
-        cards = kept_records(conn, who, sorted(allowed))
         for key, table, clause in (
             ("employments", schema.employments, records_filter(conn, who, schema.employments)),
             ("contracts", schema.contracts, records_filter(conn, who, schema.contracts)),
@@ -230,11 +226,8 @@ def get_worker(
             if clause is not None:
                 q = q.where(clause)
             found[key] = [dict(r._mapping) for r in conn.execute(q)]
-    if reveal and not allowed:
-        raise Forbidden("whole numbers are for an employer that employs this worker now")
-    whole = workers.reveal_audited(db, sealer, who.actor, sorted(allowed))
-    if worker_id in whole:
-        found |= {k: whole[worker_id][k] for k in _whole_fields(worker_id, cards)}
+    if reveal:  # 403 unless payroll staff employing them now; audited before it is sent
+        found |= worker_actions.reveal(db, sealer, who, who.actor, worker_id)
     return WorkerDetail.model_validate(found)
 
 
@@ -269,12 +262,8 @@ def add_employment(
     its gates if they consented for this employer."""
     _check_employer_write(db, who, body.project_id, body.employer_id, body.worker_id)
     created = employment.add_employment(db, body)
-    enrollment.publish_to_site(
-        db, sealer, body.worker_id, body.project_id, service.gallery, gallery_notifier(service)
-    )
-    gate_cards.publish_to_site(  # their ID/NFC cards open this site's gates too
-        db, body.worker_id, body.project_id, service.gallery, gallery_notifier(service)
-    )
+    gates = worker_actions.gates_of(service)  # their consented face and ID/NFC cards
+    roster.publish(db, sealer, body.worker_id, body.project_id, gates.galleries, gates.changed)
     return EmploymentPublic.model_validate(created)
 
 

@@ -9,15 +9,15 @@ other employers' records (docs/tenancy.md).
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from central import worker_actions
 from central.api.deps import DbDep, ServiceDep
 from central.api.errors import AUTHENTICATED, error_responses
-from central.api.routes.faces import gallery_notifier
 from central.api.schemas.registry import EmploymentPublic, ProjectPublic
 from central.auth.deps import CurrentUser, SealerDep
-from central.auth.scope import may_register_on, require_employer_on, require_project
+from central.auth.scope import may_register_on, require_project
 from central.auth.users import Role
-from central.errors import Forbidden, NotFound
-from central.registry import employment, enrollment, gate_cards, organisations, workers
+from central.errors import Forbidden
+from central.registry import employment, organisations
 
 router = APIRouter(prefix="/api/v1", tags=["tenancy"], responses=error_responses(*AUTHENTICATED))
 
@@ -121,20 +121,10 @@ def link_by_id_number(
     subcontractor registered there). 404 when no one is registered under the number: register
     the worker first (POST /api/v1/workers).
     """
-    with db.engine.connect() as conn:
-        require_employer_on(conn, who, body.project_id, body.employer_id)
-        worker_id = workers.by_id_number(conn, sealer, body.id_number)
-        if worker_id is None:
-            raise NotFound("no worker is registered with this ID number: register them first")
-        found = workers.worker(conn, worker_id)
-    created = employment.add_employment(db, body.employment(worker_id))
-    enrollment.publish_to_site(
-        db, sealer, worker_id, body.project_id, service.gallery, gallery_notifier(service)
-    )
-    gate_cards.publish_to_site(  # their ID/NFC cards open this site's gates too
-        db, worker_id, body.project_id, service.gallery, gallery_notifier(service)
+    linked = worker_actions.link_by_id_number(
+        db, sealer, who, body, worker_actions.gates_of(service)
     )
     return LinkedEmployment(
-        worker=LinkedWorker.model_validate(found),
-        employment=EmploymentPublic.model_validate(created),
+        worker=LinkedWorker.model_validate(linked.worker),
+        employment=EmploymentPublic.model_validate(linked.employment),
     )

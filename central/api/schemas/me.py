@@ -18,3 +18,31 @@ class CheckinToken(BaseModel):
 
 class QrPublicKey(BaseModel):
     public_key: str
+
+
+class Passage(BaseModel):
+    """One passage through a gate today."""
+
+    project_id: str
+    project_name: str | None
+    gate: str
+    direction: str
+    method: str
+    captured_at: str
+
+
+class ProjectName(BaseModel):
+    id: str
+    name: str
+
+
+class MyToday(BaseModel):
+    """Checked in or not (``status``: none, on_site, left), where and when."""
+
+    date: str
+    status: str
+    first_in: Passage | None
+    last: Passage | None
+    passages: list[Passage]
+    projects: list[ProjectName]
+    face_enrolled: bool

@@ -11,7 +11,14 @@ class WarningPublic(BaseModel):
     severity: str = Field(description="high | medium | low")
     project_id: str | None
     worker_id: str | None = Field(None, description="the worker it is about, if one")
-    subject: str
+    subject: str = Field(
+        description="in English, for older readers; the console renders it from kind and params"
+    )
+    params: dict[str, Any] | None = Field(
+        None,
+        description="the subject's parameters (worker, project, month, …) for the kind's "
+        "message in any language; null on warnings raised before subjects had parameters",
+    )
     evidence: dict[str, Any]
     state: str = Field(description="open | handled")
     note: str | None
@@ -31,7 +38,10 @@ class WarningAction(BaseModel):
     at: str
     actor: str = Field(description="a username, or ``system`` for what central did itself")
     actor_role: str | None
-    action: str = Field(description="raised | assigned | noted | resolved | reopened | escalated")
+    action: str = Field(
+        description="raised | assigned | noted | resolved | reopened | escalated | case_opened "
+        "(an arrears case opened from it: detail.case)"
+    )
     note: str | None
     detail: dict[str, Any]
 

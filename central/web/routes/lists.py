@@ -11,10 +11,11 @@ from typing import Any
 
 from fastapi import Request
 from pydantic import BaseModel
-from sqlalchemy import Select
+from sqlalchemy import Connection, Select
 from starlette.responses import Response
 
 from central.auth.users import Principal
+from central.registry.divisions import english_names, in_city
 from central.reports.fleet import CONFIG_STATE, camera_filter, fleet_select
 from central.reports.listings import (
     GATE_STATE,
@@ -23,9 +24,9 @@ from central.reports.listings import (
     workers_select,
 )
 from central.storage import schema
-from central.web import tables
+from central.web import i18n, tables
 from central.web.i18n import N_
-from central.web.routes.table_views import show
+from central.web.routes.table_views import Finish, show
 from central.web.routing import list_twins, scope, web_router
 from central.web.sessions import Supervisor, database
 from central.web.tables import Column, Filter, TableSpec
@@ -44,6 +45,8 @@ PROJECTS = TableSpec(
         Column("id", N_("Project ID")),
         Column("name", N_("Project name")),
         Column("division_code", N_("Division code")),
+        Column("division_name", N_("County/district")),
+        Column("city_name", N_("City")),
         Column("status", N_("Status"), labels=PROJECT_STATUSES),
         Column("contractor", N_("General contractor")),
         Column("workers", N_("Workers"), kind="int"),
@@ -55,8 +58,8 @@ PROJECTS = TableSpec(
         Filter("division", N_("Division code"), schema.projects.c.division_code),
         Filter(
             "city",
-            N_("City code"),
-            clause=lambda v: schema.projects.c.division_code.startswith(v[:4]),
+            N_("City (name or code)"),
+            clause=lambda v: in_city(schema.projects.c.division_code, v),
         ),
     ),
 )
@@ -100,6 +103,8 @@ GATES = TableSpec(
         Column("state", N_("State"), labels=GATE_STATES),
         Column("status_at", N_("Last status")),
         Column("silent_since", N_("Silent since")),
+        Column("online_since", N_("Online since")),
+        Column("offline_since", N_("Offline since")),
         Column("outbox_depth", N_("Outbox depth"), kind="int"),
         Column("clock_offset_ms", N_("Clock offset (ms)"), kind="int"),
         Column("camera", N_("Camera"), labels=CAMERA_STATES[:2]),
@@ -131,6 +136,27 @@ class TableRows(BaseModel):
     total: int
 
 
+def division_names(request: Request, *pairs: tuple[str, str]) -> Finish:
+    """A finishing step for a list with division names (central/registry/divisions.py
+    ``name_of`` columns, in Chinese): for an English reader each ``(name, code)`` column pair
+    gets the English name; a code without a name shows the code."""
+
+    def finish(conn: Connection, rows: list[dict[str, Any]]) -> None:
+        if i18n.locale_of(request) == "en":
+            english_names(conn, rows, pairs)
+        for r in rows:
+            for name_key, code_key in pairs:
+                if r.get(name_key) is None:
+                    r[name_key] = r.get(code_key)
+
+    return finish
+
+
+NAMED: dict[str, tuple[tuple[str, str], ...]] = {
+    "projects": (("division_name", "division_code"), ("city_name", "city")),
+}
+
+
 def _show(request: Request, who: Principal, name: str, fmt: str) -> Response:
     spec, title, select_for = LISTS[name]
     state = tables.state_from(spec, dict(request.query_params))
@@ -147,6 +173,7 @@ def _show(request: Request, who: Principal, name: str, fmt: str) -> Response:
             title=title,
             name=name,
             rows_model=TableRows,
+            finish=division_names(request, *NAMED[name]) if name in NAMED else None,
         )
 
 

@@ -5,13 +5,19 @@ calls, over the same projects (central/auth/scope.py), so the page, its twin and
 agree. Every figure links to the list behind it.
 """
 
+from typing import TypeVar
+
 from fastapi import Request
 from pydantic import BaseModel
+from sqlalchemy import Connection
 from starlette.responses import Response
 
 from central.errors import InvalidInput
+from central.registry import divisions
 from central.reports.indicators import (
     INDICATORS,
+    Area,
+    ArrearsGroup,
     ArrearsSummary,
     KeyIndicators,
     MonthPaid,
@@ -22,6 +28,7 @@ from central.reports.indicators import (
 )
 from central.reports.overview import DailyCount, Overview, daily_on_site, overview
 from central.wages.money import yuan
+from central.web import i18n
 from central.web.i18n import N_
 from central.web.routing import scope, today, web_router
 from central.web.sessions import Supervisor, database
@@ -78,6 +85,14 @@ def overview_page(request: Request, who: Supervisor, rank_by: str = "real_name")
             ("project", ind.projects),
         )
     }
+    arrears = page.arrears
+    if i18n.locale_of(request) == "en":  # the services name divisions in Chinese
+        with database(request).engine.connect() as conn:
+            rankings = {
+                level: _english(conn, areas) if level != "project" else areas
+                for level, areas in rankings.items()
+            }
+            arrears = arrears.model_copy(update={"by_city": _english(conn, arrears.by_city)})
     return render(
         request,
         "overview.html",
@@ -90,8 +105,18 @@ def overview_page(request: Request, who: Supervisor, rank_by: str = "real_name")
         rankings=rankings,
         monthly=page.monthly_paid,
         monthly_yuan=[yuan(m.paid_fen) for m in page.monthly_paid],
-        arrears=page.arrears,
+        arrears=arrears,
     )
+
+
+Named = TypeVar("Named", Area, ArrearsGroup)
+
+
+def _english(conn: Connection, rows: list[Named]) -> list[Named]:
+    """Division rows with their English names (pinyin, central/registry/division_names.py);
+    a code without one keeps what the service gave."""
+    english = divisions.names(conn, (r.key for r in rows), english=True)
+    return [r.model_copy(update={"name": english.get(r.key, r.name)}) for r in rows]
 
 
 @router.get("/overview.json", response_model=OverviewPage)

@@ -8,12 +8,13 @@ goes through the same scope checks and service functions as the ``/api/v1/warnin
 an audit row whichever way it was taken.
 """
 
+import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Form, Request
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import Connection, Select, select
 from starlette.responses import RedirectResponse, Response
 
 from central.audit import Actor
@@ -29,12 +30,16 @@ from central.clock import zone
 from central.errors import Conflict, Forbidden, InvalidInput, NotFound
 from central.storage import schema
 from central.warnings import handling
+from central.warnings.cases import linked_cases
 from central.warnings.queue import age_hours, city_filter, queue_select
-from central.web import tables
+from central.warnings.subjects import note_in, subject_in
+from central.web import i18n, tables
 from central.web.i18n import N_
+from central.web.refusals import refusal_text
+from central.web.routes.lists import division_names
 from central.web.routes.table_views import show
 from central.web.routing import PREFIX, list_twins, scope, web_router
-from central.web.sessions import Supervisor, database
+from central.web.sessions import WarningStaff, database
 from central.web.tables import Column, Filter, TableSpec
 from central.web.templating import render
 
@@ -50,6 +55,7 @@ WARNING_KINDS = (
     ("bank_failed", N_("Bank payment failed")),
     ("line_disputed", N_("Wage line disputed")),
     ("no_labour_contract", N_("No labour contract")),
+    ("training_expiring", N_("Safety training expiring")),
     ("no_valid_payroll_card", N_("No valid payroll card")),
     ("attendance_without_pay_line", N_("Attendance without a wage line")),
     ("attendance_changed_after_approval", N_("Attendance changed after approval")),
@@ -58,6 +64,8 @@ WARNING_KINDS = (
     ("overtime_monthly_limit", N_("Monthly overtime limit exceeded")),
     ("device_offline", N_("Gate offline")),
     ("dust_exceedance", N_("Dust exceedance")),
+    ("complaint", N_("Wage complaint")),
+    ("complaint_overdue", N_("Wage complaint not handled in time")),
 )
 ACTIONS = (
     ("raised", N_("Raised")),
@@ -66,6 +74,7 @@ ACTIONS = (
     ("resolved", N_("Resolved")),
     ("reopened", N_("Reopened")),
     ("escalated", N_("Escalated")),
+    ("case_opened", N_("Arrears case opened")),
 )
 
 w = schema.wage_warnings.c
@@ -81,7 +90,8 @@ QUEUE = TableSpec(
         Column("state", N_("State"), labels=WARNING_STATES),
         Column("project_id", N_("Project ID")),
         Column("project", N_("Project name")),
-        Column("city", N_("City")),
+        Column("city_name", N_("City")),
+        Column("city", N_("City code")),
         Column("assignee", N_("Assignee")),
         Column("escalated_to", N_("Escalated to")),
         Column("updated_at", N_("Last action")),
@@ -93,7 +103,7 @@ QUEUE = TableSpec(
         Filter("state", N_("State"), w.state, choices=WARNING_STATES),
         Filter("kind", N_("Kind"), w.kind, choices=WARNING_KINDS),
         Filter("severity", N_("Severity"), w.severity, choices=SEVERITIES),
-        Filter("city", N_("City code"), clause=city_filter),
+        Filter("city", N_("City (name or code)"), clause=city_filter),
         Filter("project", N_("Project ID"), w.project_id),
         Filter("assignee", N_("Assignee"), w.assignee),
         Filter("escalated_to", N_("Escalated to"), w.escalated_to),
@@ -116,14 +126,31 @@ def _local(request: Request, stamp: object) -> object:
     return datetime.fromisoformat(stamp).astimezone(tz).isoformat(timespec="seconds")
 
 
+def _subject(request: Request, kind: str, params: object, stored: str) -> str:
+    """The warning's subject in the reader's language, from its kind and parameters."""
+    tz = zone(request.app.state.service.settings.timezone)
+    given = json.loads(params) if isinstance(params, str) and params else params
+    translate = i18n.translations(i18n.locale_of(request)).gettext
+    return subject_in(translate, kind, given if isinstance(given, dict) else None, stored, tz)
+
+
+def _finish(request: Request, conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Age, local times and subject (:func:`_aged`), the cities' names in the reader's
+    language."""
+    _aged(request, rows)
+    division_names(request, ("city_name", "city"))(conn, rows)
+
+
 def _aged(request: Request, rows: list[dict[str, Any]]) -> None:
-    """The queue's finishing step: each row's age, its times in the site's zone."""
+    """The queue's finishing step: each row's age, its times in the site's zone, its
+    subject in the reader's language (page, JSON twin and export alike)."""
     now = datetime.now(UTC)
     for r in rows:
         r.update(
             age=age_hours(r["created_at"], now),
             created_at=_local(request, r["created_at"]),
             updated_at=_local(request, r["updated_at"]),
+            subject=_subject(request, r["kind"], r.pop("params", None), r["subject"]),
         )
 
 
@@ -136,16 +163,24 @@ def _queue(request: Request, who: Principal, fmt: str) -> Response:
             conn,
             spec=QUEUE,
             state=state,
-            base=queue_select(scope(conn, who)),
+            base=_scoped_queue(conn, who),
             fmt=fmt,
             title=N_("Warnings"),
             name="warnings",
-            finish=lambda _conn, rows: _aged(request, rows),
+            finish=lambda conn, rows: _finish(request, conn, rows),
             rows_model=QueueRows,
         )
 
 
-list_twins(router, "/warnings", _queue, Supervisor, name="queue", rows=QueueRows)
+def _scoped_queue(conn: Connection, who: Principal) -> Select[Any]:
+    """The queue cut to the caller's projects and, for an enterprise, to the warnings it may
+    read there (a subcontractor: those about its own workers), as the API lists them."""
+    base = queue_select(scope(conn, who))
+    clause = warnings_filter(conn, who)
+    return base if clause is None else base.where(clause)
+
+
+list_twins(router, "/warnings", _queue, WarningStaff, name="queue", rows=QueueRows)
 
 
 def _warning_id(raw: str) -> int:
@@ -155,7 +190,13 @@ def _warning_id(raw: str) -> int:
 
 
 def _detail_page(
-    request: Request, who: Principal, warning_id: int, error: str | None = None, status: int = 200
+    request: Request,
+    who: Principal,
+    warning_id: int,
+    error: str | None = None,
+    status: int = 200,
+    case_values: dict[str, str] | None = None,
+    case_errors: dict[str, Any] | None = None,
 ) -> Response:
     with database(request).engine.connect() as conn:
         q = select(w.id).where(w.id == warning_id)
@@ -165,9 +206,16 @@ def _detail_page(
         if conn.execute(q).first() is None:
             raise NotFound(f"warning {warning_id}")
         found = handling.detail(conn, warning_id)
+        cases = linked_cases(conn, warning_id)
     found["created_at"] = _local(request, found["created_at"])
+    found["subject"] = _subject(
+        request, str(found["kind"]), found.get("params"), str(found["subject"])
+    )
+    translate = i18n.translations(i18n.locale_of(request)).gettext
+    tz = zone(request.app.state.service.settings.timezone)
     for entry in found["history"]:  # type: ignore[attr-defined]  # the detail's values are typed object
         entry["at"] = _local(request, entry["at"])
+        entry["note"] = note_in(translate, entry["detail"], entry["note"], tz)
     kinds, actions = dict(WARNING_KINDS), dict(ACTIONS)
     return render(
         request,
@@ -179,13 +227,21 @@ def _detail_page(
         severity_label=dict(SEVERITIES).get(str(found["severity"])),
         state_label=dict(WARNING_STATES).get(str(found["state"])),
         action_labels=actions,
-        may_escalate=who.role in (Role.SUPERVISOR, Role.ADMIN),
+        may_escalate=who.role in (Role.SUPERVISOR, Role.ADMIN, Role.CONTRACTOR_ADMIN),
+        may_handle=who.role in (Role.SUPERVISOR, Role.ADMIN, Role.CONTRACTOR_ADMIN),
         error=error,
+        # 存量欠薪: an inspector opens a case from the warning (central/warnings/cases.py)
+        cases=cases,
+        may_open_case=who.role in (Role.SUPERVISOR, Role.ADMIN)
+        and found["project_id"] is not None
+        and not any(c.status == "open" for c in cases),
+        case_values=case_values or {},
+        case_errors=case_errors or {},
     )
 
 
 @router.get("/warnings/{warning_id}")
-def warning_page(warning_id: str, request: Request, who: Supervisor) -> Response:
+def warning_page(warning_id: str, request: Request, who: WarningStaff) -> Response:
     return _detail_page(request, who, _warning_id(warning_id))
 
 
@@ -217,7 +273,9 @@ def _handle(request: Request, who: Principal, raw_id: str, action: str, **form: 
             handling.escalate(db, warning_id, actor, target, note)
     except (Conflict, InvalidInput, Forbidden) as exc:
         status = 409 if isinstance(exc, Conflict) else 403 if isinstance(exc, Forbidden) else 422
-        return _detail_page(request, who, warning_id, error=str(exc), status=status)
+        return _detail_page(
+            request, who, warning_id, error=refusal_text(request, exc), status=status
+        )
     return RedirectResponse(f"{PREFIX}/warnings/{warning_id}", status_code=303)
 
 
@@ -225,7 +283,7 @@ def _handle(request: Request, who: Principal, raw_id: str, action: str, **form: 
 def assign_submit(
     warning_id: str,
     request: Request,
-    who: Supervisor,
+    who: WarningStaff,
     assignee: Annotated[str, Form(max_length=64)] = "",
     note: Note = "",
 ) -> Response:
@@ -233,22 +291,26 @@ def assign_submit(
 
 
 @router.post("/warnings/{warning_id}/note")
-def note_submit(warning_id: str, request: Request, who: Supervisor, note: Note = "") -> Response:
+def note_submit(warning_id: str, request: Request, who: WarningStaff, note: Note = "") -> Response:
     return _handle(request, who, warning_id, "note", note=note)
 
 
 @router.post("/warnings/{warning_id}/resolve")
-def resolve_submit(warning_id: str, request: Request, who: Supervisor, note: Note = "") -> Response:
+def resolve_submit(
+    warning_id: str, request: Request, who: WarningStaff, note: Note = ""
+) -> Response:
     return _handle(request, who, warning_id, "resolve", note=note)
 
 
 @router.post("/warnings/{warning_id}/reopen")
-def reopen_submit(warning_id: str, request: Request, who: Supervisor, note: Note = "") -> Response:
+def reopen_submit(
+    warning_id: str, request: Request, who: WarningStaff, note: Note = ""
+) -> Response:
     return _handle(request, who, warning_id, "reopen", note=note)
 
 
 @router.post("/warnings/{warning_id}/escalate")
 def escalate_submit(
-    warning_id: str, request: Request, who: Supervisor, note: Note = ""
+    warning_id: str, request: Request, who: WarningStaff, note: Note = ""
 ) -> Response:
     return _handle(request, who, warning_id, "escalate", note=note)

@@ -1,0 +1,28 @@
+"""A contract's PDF as a page answer, the same for the enterprise and the worker.
+
+Both consoles serve the document the caller may read (``econtracts.document`` decides by the
+caller's scope, 404 otherwise) inline, with its SHA-256 so the signed copy can be checked
+against the one recorded, and never cached (a contract names a person).
+"""
+
+from fastapi import Request
+from starlette.responses import Response
+
+from central.auth.users import Principal
+from central.contracts import econtracts
+from central.web.sessions import database
+
+
+def contract_pdf(request: Request, who: Principal, contract_id: int) -> Response:
+    """The PDF of contract ``contract_id`` as ``who`` may read it (the signed one once signed)."""
+    with database(request).engine.connect() as conn:
+        data, digest = econtracts.document(conn, who, contract_id)
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="contract-{contract_id}.pdf"',
+            "X-Content-SHA256": digest,
+            "Cache-Control": "no-store",
+        },
+    )

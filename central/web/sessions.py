@@ -16,12 +16,13 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from central.auth.deps import client_address
 from central.auth.users import Principal, Role, login, logout, principal_for_token
 from central.errors import Forbidden, Unauthenticated
 from central.storage import Database
+from central.web import i18n
 from central.web.csrf import PRESESSION_COOKIE, SESSION_COOKIE
 
 
@@ -130,3 +131,30 @@ Supervisor = Annotated[Principal, Depends(require_supervision)]
 EnterpriseUser = Annotated[Principal, Depends(require_enterprise)]
 WorkerUser = Annotated[Principal, Depends(require_worker)]
 WarningStaff = Annotated[Principal, Depends(require_warning_staff)]
+
+
+def safe_next(target: str | None, door: str) -> str | None:
+    """A redirect target under ``door`` (``/console`` or ``/worker``) only: never another
+    site, never ``//host``, never a backslash or control character a browser may reinterpret."""
+    if not target or not target.startswith(door + "/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(not ch.isprintable() for ch in target):
+        return None
+    return target
+
+
+def switch_language(request: Request, lang: str, next: str, door: str) -> Response:
+    """Remember the reader's language for a year (an offered one only) and show ``next``
+    again (the front door of ``door`` when ``next`` is not one of its pages)."""
+    response = RedirectResponse(safe_next(next, door) or door, status_code=303)
+    if lang in i18n.LANGUAGES:
+        response.set_cookie(
+            i18n.COOKIE,
+            lang,
+            max_age=i18n.COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=secure(request),
+            path="/",
+        )
+    return response

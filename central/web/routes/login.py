@@ -8,21 +8,18 @@ from starlette.responses import RedirectResponse, Response
 from central.auth.passwords import MAX_LENGTH
 from central.auth.throttle import Throttled
 from central.auth.users import BadCredentials
-from central.web import i18n
 from central.web.routing import PREFIX, web_router
-from central.web.sessions import WebUser, secure, session_user, sign_in, sign_out
+from central.web.sessions import (
+    WebUser,
+    safe_next,
+    session_user,
+    sign_in,
+    sign_out,
+    switch_language,
+)
 from central.web.templating import home_for, render
 
 router = web_router()
-
-
-def safe_next(target: str | None) -> str | None:
-    """A redirect target inside the console only (never another site, never ``//host``)."""
-    if not target or not target.startswith(PREFIX + "/") or target.startswith("//"):
-        return None
-    if "\\" in target or any(not ch.isprintable() for ch in target):
-        return None
-    return target
 
 
 @router.get("")
@@ -34,7 +31,7 @@ def front_door(request: Request) -> Response:
 
 @router.get("/login")
 def login_form(request: Request, next: str | None = None) -> Response:
-    return render(request, "login.html", None, next=safe_next(next) or "", username="")
+    return render(request, "login.html", None, next=safe_next(next, PREFIX) or "", username="")
 
 
 @router.post("/login")
@@ -55,7 +52,7 @@ def login_submit(
             "login.html",
             None,
             status_code=429,
-            next=safe_next(next) or "",
+            next=safe_next(next, PREFIX) or "",
             username=username[:64],
             error="throttled",
             retry_after=exc.retry_after,
@@ -66,11 +63,11 @@ def login_submit(
             "login.html",
             None,
             status_code=401,
-            next=safe_next(next) or "",
+            next=safe_next(next, PREFIX) or "",
             username=username[:64],
             error="bad_credentials",
         )
-    response.headers["location"] = safe_next(next) or home_for(who)
+    response.headers["location"] = safe_next(next, PREFIX) or home_for(who)
     return response
 
 
@@ -89,18 +86,7 @@ def choose_language(
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """Remember the reader's language for a year and show the same page again."""
-    response = RedirectResponse(safe_next(next) or PREFIX, status_code=303)
-    if lang in i18n.LANGUAGES:
-        response.set_cookie(
-            i18n.COOKIE,
-            lang,
-            max_age=i18n.COOKIE_MAX_AGE,
-            httponly=True,
-            samesite="lax",
-            secure=secure(request),
-            path="/",
-        )
-    return response
+    return switch_language(request, lang, next, PREFIX)
 
 
 @router.get("/welcome")

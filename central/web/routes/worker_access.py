@@ -22,10 +22,17 @@ from central.auth.throttle import Throttled
 from central.auth.users import BadCredentials, Role
 from central.auth.worker_login import worker_login
 from central.errors import NotFound
-from central.web import i18n
 from central.web.i18n import N_
 from central.web.routing import WORKER_PREFIX, web_router
-from central.web.sessions import database, put_session, secure, session_user, sign_in, sign_out
+from central.web.sessions import (
+    database,
+    put_session,
+    safe_next,
+    session_user,
+    sign_in,
+    sign_out,
+    switch_language,
+)
 from central.web.worker_layout import (
     ASSETS,
     STATIC,
@@ -51,15 +58,6 @@ PIN_REASONS: dict[str, str] = {
     "id_number": N_("Do not use part of your ID number as the PIN."),
     "phone": N_("Do not use part of your phone number as the PIN."),
 }  # fmt: skip
-
-
-def safe_next(target: str | None) -> str | None:
-    """A redirect target inside the worker pages only (never another site, never ``//host``)."""
-    if not target or not target.startswith(WORKER_PREFIX + "/") or target.startswith("//"):
-        return None
-    if "\\" in target or any(not ch.isprintable() for ch in target):
-        return None
-    return target
 
 
 @router.get("/assets/{version}/{name}")
@@ -93,7 +91,7 @@ def front_door(request: Request) -> Response:
 @router.get("/login")
 def login_form(request: Request, next: str | None = None) -> Response:
     return render_worker(
-        request, "worker_login.html", None, next=safe_next(next) or "", identifier=""
+        request, "worker_login.html", None, next=safe_next(next, WORKER_PREFIX) or "", identifier=""
     )
 
 
@@ -105,7 +103,7 @@ def login_submit(
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """Phone number or ID number + PIN → the worker's session (throttled, audited)."""
-    kept = {"next": safe_next(next) or "", "identifier": identifier.strip()[:64]}
+    kept = {"next": safe_next(next, WORKER_PREFIX) or "", "identifier": identifier.strip()[:64]}
     if not identifier.strip() or not pin:
         return render_worker(
             request, "worker_login.html", None, status_code=422, error="missing", **kept
@@ -215,15 +213,4 @@ def choose_language(
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """Remember the reader's language for a year and show the same page again."""
-    response = RedirectResponse(safe_next(next) or WORKER_PREFIX, status_code=303)
-    if lang in i18n.LANGUAGES:
-        response.set_cookie(
-            i18n.COOKIE,
-            lang,
-            max_age=i18n.COOKIE_MAX_AGE,
-            httponly=True,
-            samesite="lax",
-            secure=secure(request),
-            path="/",
-        )
-    return response
+    return switch_language(request, lang, next, WORKER_PREFIX)

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Select, func, select
 from central import audit
 from central.clock import now_iso
 from central.errors import N_, Conflict, InvalidInput, InvalidValue, NotFound
-from central.registry import enrollment, gate_cards
+from central.registry import divisions, enrollment, gate_cards
 from central.registry.employment import EmploymentIn, add_employment
 from central.registry.enrollment import SiteChanged, SiteGalleries
 from central.registry.gate_cards import CardGalleries
@@ -152,6 +152,7 @@ def posts_select(enterprise_id: int | None) -> Select[Any]:
         j.project_id,
         p.name.label("project"),
         j.city,
+        divisions.name_of(j.city).label("city_name"),
         j.pay_fen,
         j.headcount,
         j.starts_on,

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, case, false, func, literal, select, true
 
+from central.registry import divisions
 from central.storage import schema
 
 
@@ -45,6 +46,7 @@ def projects_select(enterprise_id: int | None, projects: Collection[str] | None)
             p.id.label("id"),
             p.name.label("name"),
             p.division_code.label("division_code"),
+            divisions.name_of(p.division_code).label("division_name"),
             p.status.label("status"),
             ent.name.label("contractor"),
             _my_role(enterprise_id).label("my_role"),
@@ -63,6 +65,7 @@ class EnterpriseProject(BaseModel):
     id: str
     name: str
     division_code: str | None
+    division_name: str | None = Field(description="the division's Chinese name (GB/T 2260)")
     status: str = Field(description="under_construction | suspended | completed")
     contractor: str = Field(description="the general contractor's name")
     my_role: str = Field(

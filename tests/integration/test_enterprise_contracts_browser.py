@@ -261,7 +261,10 @@ def test_the_worker_signs_on_the_phone(served, browser, shots: Path, locale: str
     assert page.locator("#signed-notice").is_visible()
     card = page.locator(f"[data-contract='{contract}']")
     assert card.locator("[data-field=status]").inner_text() == ("Signed" if en else "已签署")
-    assert card.locator("[data-field=signed_at]").inner_text().endswith("+08:00")
+    # shown as the worker reads it; the exact moment with its +08:00 offset kept in <time>
+    signed_at = card.locator("[data-field=signed_at] time")
+    assert (signed_at.get_attribute("datetime") or "").endswith("+08:00")
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", signed_at.inner_text())
     assert re.fullmatch(r"[0-9a-f]{64}", card.locator("[data-field=sha256]").inner_text())
     fits(page)
     page.screenshot(path=str(shots / f"worker-contract-signed-{locale}.png"), full_page=True)

@@ -27,6 +27,7 @@ from central.web.i18n import N_
 from central.web.job_labels import APPLICATION_STATUSES, POST_STATUSES, TRADE_LABELS
 from central.web.local_time import local as _local  # noqa: F401 - registers the filter
 from central.web.refusals import refusal_reason
+from central.web.routes.lists import division_names
 from central.web.routes.table_views import ListRows, show
 from central.web.routing import PREFIX, list_twins, today, web_router
 from central.web.sessions import EnterpriseUser, database
@@ -43,7 +44,7 @@ POSTS = TableSpec(
         Column("title", N_("Title"), link=BASE + "/{id}"),
         Column("trade", N_("Trade"), labels=TRADE_LABELS),
         Column("project", N_("Project")),
-        Column("city", N_("City code")),
+        Column("city_name", N_("City")),
         Column("pay_fen", N_("Day's pay (yuan)"), kind="fen"),
         Column("headcount", N_("Headcount"), kind="int"),
         Column("starts_on", N_("Starts"), kind="date"),
@@ -89,6 +90,7 @@ def _list(request: Request, who: Principal, fmt: str) -> Response:
             name="enterprise/jobs",
             template="enterprise_jobs.html",
             may_post=owner is not None,
+            finish=division_names(request, ("city_name", "city")),
         )
 
 
@@ -183,7 +185,9 @@ def _detail(
     owner = job_owner(who)
     reason, params = refusal_reason(error) if isinstance(error, CentralError) else (error, {})
     with database(request).engine.connect() as conn:
-        post = jobs.own_post(conn, owner, post_id)
+        post = dict(jobs.own_post(conn, owner, post_id))
+        post["city_name"] = post["city"]
+        division_names(request, ("city_name", "city"))(conn, [post])
         people = jobs.applicants(conn, owner, post_id)
     return render(
         request,

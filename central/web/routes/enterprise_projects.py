@@ -31,7 +31,7 @@ from central.auth.scope import (
 )
 from central.auth.users import Principal, Role
 from central.errors import Conflict, Forbidden, InvalidInput, NotFound
-from central.registry import arrears, organisations
+from central.registry import arrears, divisions, organisations
 from central.registry.validation import credit_code
 from central.reports.enterprise_projects import EnterpriseProject, projects_select
 from central.storage import schema
@@ -39,7 +39,7 @@ from central.web import tables
 from central.web.forms import FieldError, field_errors
 from central.web.i18n import N_
 from central.web.project_picker import pick
-from central.web.routes.lists import PROJECT_STATUSES
+from central.web.routes.lists import PROJECT_STATUSES, division_names
 from central.web.routes.table_views import show
 from central.web.routing import PREFIX, list_twins, scope, web_router
 from central.web.sessions import EnterpriseUser, database
@@ -62,6 +62,7 @@ PROJECTS = TableSpec(
     columns=(
         Column("id", N_("Project ID"), link=BASE + "/projects/{id}"),
         Column("name", N_("Project name"), link=BASE + "/projects/{id}"),
+        Column("division_name", N_("Division")),
         Column("division_code", N_("Division code")),
         Column("status", N_("Status"), labels=PROJECT_STATUSES),
         Column("contractor", N_("General contractor")),
@@ -114,6 +115,7 @@ def _list(request: Request, who: Principal, fmt: str) -> Response:
             template="enterprise_projects.html",
             rows_model=ProjectRows,
             may_create=who.role is Role.CONTRACTOR_ADMIN,
+            finish=division_names(request, ("division_name", "division_code")),
         )
 
 
@@ -201,6 +203,10 @@ def _detail(
 ) -> Response:
     with database(request).engine.connect() as conn:
         project = _facts(conn, who, project_id)
+        project["division_name"] = divisions.names(conn, [project["division_code"]]).get(
+            project["division_code"]
+        )
+        division_names(request, ("division_name", "division_code"))(conn, [project])
         picked = pick(conn, who, project_id)
         reach_whole = picked.whole
         enterprises = organisations.project_enterprises(conn, project_id)

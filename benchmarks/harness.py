@@ -181,6 +181,7 @@ class AckCounter:
     first: float = 0.0
     last: float = 0.0
     forged: int = 0
+    at: dict[str, float] = field(default_factory=dict)  # event id → its first verified ack
 
     def __post_init__(self) -> None:
         address = BrokerAddress.parse(self.broker_url)
@@ -211,6 +212,7 @@ class AckCounter:
             for r in ack.acks:
                 self.results[r.result] = self.results.get(r.result, 0) + 1
                 self.acked.add(r.id)
+                self.at.setdefault(r.id, now)
 
     def count(self) -> int:
         with self._lock:
@@ -275,7 +277,7 @@ def start_centrals(centrals: Sequence[Central]) -> None:
                 raise RuntimeError(f"central exited:\n{c.process.output()}")
             return httpx.get(f"{c.base}/healthz").status_code == 200
 
-        wait_until(healthy, 60, "central to be healthy")
+        wait_until(healthy, 180, "central to be healthy")  # minutes on a loaded machine
 
 
 def cpu_seconds(centrals: Sequence[Central]) -> float:

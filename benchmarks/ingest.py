@@ -5,13 +5,15 @@ reading every tenth event) is queued by a fresh Mosquitto for the consumer's per
 session, published at QoS 1 as fast as the broker takes it; then the consumer connects and
 drains it. (a) is a bare paho QoS 1 subscriber that only counts; (b) is
 ``sitegate-central serve`` validating, storing and acking every event, timed from its first
-ack to the ack of the last event, seen by the devices' side. Each (b) is compared with an (a)
+ack to the ack of the last event, seen by the devices' side; in the live mode also each
+event's latency from its publish to its ack (p50/p99/max). Each (b) is compared with an (a)
 measured just before it, so both share the machine's state. Run:
 
     .venv/bin/python benchmarks/ingest.py [--events 100000] [--devices 20] [--scenarios …]
 """
 
 import argparse
+import pickle
 import sys
 import tempfile
 from contextlib import ExitStack
@@ -29,6 +31,39 @@ SCENARIOS = {
 }
 
 
+def cpu_seconds(centrals: list) -> float:
+    """User + system CPU of the central processes and their checker processes so far."""
+    import psutil
+
+    total = 0.0
+    for c in centrals:
+        proc = psutil.Process(c.process.proc.pid)
+        for p in [proc, *proc.children(recursive=True)]:
+            try:
+                times = p.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+    return total
+
+
+def ack_latency(
+    acks: harness.AckCounter, streams: dict, times_file: str
+) -> tuple[float, float, float]:
+    """p50, p99 and max seconds from the gate's publish to its verified ack, per event."""
+    sent: dict[tuple[str, str], list[float]] = pickle.loads(Path(times_file).read_bytes())
+    waits = sorted(
+        acks.at[m.event_id] - at
+        for device, messages in streams.items()
+        for m, at in zip(messages, sent[device.key], strict=True)
+        if m.event_id in acks.at
+    )
+    if not waits:
+        return (float("nan"),) * 3  # type: ignore[return-value]
+    pick = lambda q: waits[min(len(waits) - 1, int(q * len(waits)))]  # noqa: E731
+    return pick(0.50), pick(0.99), waits[-1]
+
+
 def run_bare(workdir: Path, stream_file: Path, total: int, live: bool) -> dict[str, float]:
     broker = harness.start_broker(workdir)
     try:
@@ -41,8 +76,15 @@ def run_bare(workdir: Path, stream_file: Path, total: int, live: bool) -> dict[s
 
 
 def run_central(
-    workdir: Path, engine: str, instances: int, devices: list, stream_file: Path, total: int, args
+    workdir: Path,
+    engine: str,
+    instances: int,
+    streams: dict,
+    stream_file: Path,
+    total: int,
+    args: argparse.Namespace,
 ) -> dict[str, float]:
+    devices = list(streams)
     broker = harness.start_broker(workdir)
     with ExitStack() as stack:
         stack.callback(broker.stop)
@@ -80,7 +122,7 @@ def run_central(
         harness.start_centrals(centrals)
         for c in centrals:
             stack.callback(c.stop)
-        cpu0 = harness.cpu_seconds(centrals)
+        cpu0 = cpu_seconds(centrals)
         if args.mode == "live":
             published = harness.finish(harness.start_publisher(broker.url, stream_file))
         harness.wait_until(
@@ -88,13 +130,17 @@ def run_central(
             args.timeout,
             "every event acked",
         )
-        cpu = harness.cpu_seconds(centrals) - cpu0
+        cpu = cpu_seconds(centrals) - cpu0
         duplicates = sum(harness.metric(c, "sitegate_ingest_duplicates_total") for c in centrals)
         per_instance = [harness.metric(c, "sitegate_ingest_stored_total") for c in centrals]
         batches = sum(harness.metric(c, "sitegate_ingest_batch_size_count") for c in centrals)
         stored = harness.stored_count(db_url)
     seconds = acks.last - acks.first
+    p50, p99, worst = ack_latency(acks, streams, published["times"])
     return {
+        "ack_p50": p50,
+        "ack_p99": p99,
+        "ack_max": worst,
         "sent": total,
         "stored": stored,
         "acked": len(acks.acked),
@@ -114,7 +160,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--devices", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated")
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument(
@@ -125,7 +171,7 @@ def main() -> None:
         "the whole stream first, then the consumer drains it",
     )
     args = parser.parse_args()
-    devices, streams, total, _size = harness.prepare_run(args.events, args.devices, "stream")
+    _devices, streams, total, _size = harness.prepare_run(args.events, args.devices, "stream")
     rows = []
     print(f"mode: {args.mode}")
     with tempfile.TemporaryDirectory(prefix="sitegate-bench-") as tmp:
@@ -138,7 +184,7 @@ def main() -> None:
                 f"{bare['seconds']:.2f} s = {bare['rate']:,.0f}/s "
                 f"(published in {bare['publish_s']:.2f} s); {bare['cpu_us']:.0f} us CPU/message"
             )
-            r = run_central(Path(tmp) / name, engine, instances, devices, stream_file, total, args)
+            r = run_central(Path(tmp) / name, engine, instances, streams, stream_file, total, args)
             ratio = r["rate"] / bare["rate"]
             print(
                 f"  (b) central {name}: sent {r['sent']}, stored {r['stored']}, acked "
@@ -146,18 +192,26 @@ def main() -> None:
                 f"{r['seconds']:.2f} s = {r['rate']:,.0f}/s; (b)/(a) = {ratio:.2f}; "
                 f"{r['cpu_us']:.0f} us CPU/event; {r['mean_batch']:.0f} events/transaction"
                 + (f"; per instance {[int(x) for x in r['per_instance']]}" if instances > 1 else "")
+                + (
+                    f"; publish -> ack p50 {r['ack_p50']:.2f} s, p99 {r['ack_p99']:.2f} s, "
+                    f"max {r['ack_max']:.2f} s"
+                    if args.mode == "live"
+                    else ""
+                )
             )
             rows.append((name, r, bare, ratio))
     print()
     print(
         f"{'scenario':<14} {'sent':>8} {'stored':>8} {'dups':>5} {'lost':>5} "
         f"{'(a)/s':>8} {'(b)/s':>8} {'(b)/(a)':>8} {'CPU us (a)':>10} {'(b)':>5}"
+        + (f" {'ack p99 s':>9}" if args.mode == "live" else "")
     )
     for name, r, bare, ratio in rows:
         print(
             f"{name:<14} {r['sent']:>8} {r['stored']:>8} {r['duplicates']:>5.0f} {r['lost']:>5} "
             f"{bare['rate']:>8,.0f} {r['rate']:>8,.0f} {ratio:>8.2f} "
             f"{bare['cpu_us']:>10.0f} {r['cpu_us']:>5.0f}"
+            + (f" {r['ack_p99']:>9.2f}" if args.mode == "live" else "")
         )
     if any(r["lost"] for _n, r, _b, _q in rows):
         sys.exit("events were lost")

@@ -1,7 +1,10 @@
 """Simulated gates: publish a pre-signed stream at QoS 1 as fast as the broker takes it.
 
 Run as its own process so the gates never share a GIL with the consumer being measured.
-Reads the stream ``harness.save_streams`` wrote; prints one JSON line with its timings.
+Reads the stream ``harness.save_streams`` wrote; prints one JSON line with its timings. The
+moment each message was handed to paho (``time.monotonic``, one clock for every process on
+the machine) is written beside the stream, ``<stream>.sent``, in the stream's order, so the
+acks' latency can be measured from the gates' side (benchmarks/ingest.py).
 """
 
 import argparse
@@ -53,10 +56,13 @@ def main() -> None:
             sys.exit("publisher: the broker did not accept every gate")
         for c in clients:
             c.loop(timeout=0.01)
+    sent: dict[tuple[str, str], list[float]] = {key: [] for key in streams}
+    times = list(sent.values())
     start = time.monotonic()
     for row in zip_longest(*streams.values()):
-        for client, msg in zip(clients, row, strict=True):
+        for client, msg, at in zip(clients, row, times, strict=True):
             if msg is not None:
+                at.append(time.monotonic())
                 client.publish(msg[0], msg[1], qos=1)
                 client.loop(timeout=0)
     deadline = time.monotonic() + 900
@@ -68,7 +74,9 @@ def main() -> None:
     elapsed = time.monotonic() - start
     for c in clients:
         c.disconnect()
-    print(json.dumps({"published": total, "seconds": elapsed}))
+    times_file = args.stream.with_name(args.stream.name + ".sent")
+    times_file.write_bytes(pickle.dumps(sent))
+    print(json.dumps({"published": total, "seconds": elapsed, "times": str(times_file)}))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Central's runtime parts, started in order and stopped in reverse around one stop signal."""
 
 import logging
+import os
 import queue
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -8,6 +9,7 @@ from zoneinfo import ZoneInfo
 from central.broker import EmbeddedBroker
 from central.gate_commands.channel import CommandChannel
 from central.gate_commands.gallery import SiteGallery
+from central.ingest.checkers import CheckerPool
 from central.ingest.consumer import MqttConsumer
 from central.ingest.devices import DeviceDirectory
 from central.ingest.limits import DeviceLimiter
@@ -26,6 +28,13 @@ from central.warnings.scheduler import GateWatch, WarningScanner
 from wireproto.transport import BrokerAddress
 
 log = logging.getLogger(__name__)
+
+
+def checker_processes(setting: int) -> int:
+    """``-1``: a worker per core but the one paho and the writer share (none on one core)."""
+    if setting >= 0:
+        return setting
+    return max(0, (os.cpu_count() or 1) - 1)
 
 
 class CentralService:
@@ -86,6 +95,7 @@ class CentralService:
             limiter=limiter,
             dead_letter_rows_per_hour=s.dead_letter_rows_per_hour,
             max_capture_age=timedelta(days=s.max_capture_age_days),
+            checkers=CheckerPool(s.db, checker_processes(s.checkers)),
         )
         self.writer.start()
         self.consumer.start()

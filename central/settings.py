@@ -32,9 +32,15 @@ class CentralSettings(BaseModel):
         ge=1,
         description="ingest queue bound in messages: central's memory bound under any backlog",
     )
-    batch_size: int = Field(500, ge=1, description="most events written in one transaction")
+    batch_size: int = Field(2000, ge=1, description="most events written in one transaction")
     batch_wait_ms: float = Field(
         5.0, ge=0, description="longest wait to fill a batch before writing what there is"
+    )
+    checkers: int = Field(
+        -1,
+        ge=-1,
+        description="worker processes that validate and verify messages beside the writer "
+        "(central/ingest/checkers.py); 0: in the writer's thread; -1: one per core but one",
     )
     device_rate: float = Field(
         500, ge=0, description="messages per second one device may send, sustained; 0: no limit"

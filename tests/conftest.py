@@ -105,6 +105,17 @@ def broker_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip("no Mosquitto binary and nothing listening on 127.0.0.1:1883")
 
 
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A Mosquitto of this test alone: one it may stop, or whose every message is its own."""
+    if not have_mosquitto():
+        pytest.skip("no Mosquitto binary")
+    broker = Mosquitto(tmp_path)
+    broker.start()
+    yield broker
+    broker.stop()
+
+
 def run_cli(*args: str, check: bool = True, **kw) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
     """Run one of our console scripts from this venv, as a user would."""
     return subprocess.run(

@@ -21,19 +21,18 @@ Pairing rules:
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, delete, select, tuple_
+from sqlalchemy import Connection, and_, select, text
 
+from central.attendance import days_sql
 from central.clock import now_iso
 from central.errors import InvalidInput
 from central.storage import Database, schema
 
-T = TypeVar("T")
 MAX_SHIFT = timedelta(hours=16)
 DUPLICATE_WINDOW = timedelta(minutes=10)
 FLAG_MISSING_IN = "missing_in"
@@ -172,8 +171,9 @@ def load_punches(
         a.local_date >= (date_from - timedelta(days=1)).isoformat(),
         a.local_date <= (date_to + timedelta(days=1)).isoformat(),
     )
-    if worker_ids is not None:
-        q = q.where(a.worker_id.in_(list(worker_ids)))
+    if worker_ids is not None:  # one JSON parameter, whatever the count
+        where = days_sql.worker_filter("worker_id", conn.dialect.name)
+        q = q.where(text(where).bindparams(workers=json.dumps(list(worker_ids))))
     punches: dict[str, list[Punch]] = defaultdict(list)
     for worker_id, captured_at, direction, event_id in conn.execute(q):
         punches[worker_id].append(Punch(datetime.fromisoformat(captured_at), direction, event_id))
@@ -211,10 +211,12 @@ def compute(
     date_from: date,
     date_to: date,
     workers: Sequence[str] | None = None,
+    *,
+    stamp: str | None = None,
 ) -> dict[tuple[str, str], dict[str, object]]:
     """Every day row of the range (of ``workers``, or everyone) as it should be now: events,
     then corrections on top."""
-    stamp = now_iso(zone)
+    stamp = stamp or now_iso(zone)
     rows: dict[tuple[str, str], dict[str, object]] = {}
     punches_of = load_punches(conn, project_id, date_from, date_to, workers)
     days_by_worker: dict[str, dict[date, Day]] = {
@@ -245,23 +247,6 @@ def compute(
     return rows
 
 
-_COMPARED = (
-    "first_in",
-    "last_out",
-    "worked_minutes",
-    "event_count",
-    "flags",
-    "status",
-)
-
-
-def _differs(stored: Any, row: Mapping[str, object]) -> bool:
-    """A change worth reporting; a day stored before intervals were kept only gains them."""
-    if any(stored[c] != row[c] for c in _COMPARED):
-        return True
-    return stored["intervals"] is not None and stored["intervals"] != row["intervals"]
-
-
 def refresh(
     db: Database,
     project_id: str,
@@ -273,55 +258,24 @@ def refresh(
     """Bring the stored days of the range up to date; return the (worker, date) that changed.
 
     Idempotent and cheap to call often: unchanged days are not written. ``workers`` limits it
-    to those workers' days (what a batch of new events can touch).
+    to those workers' days (what a batch of new events can touch). The database pairs the
+    regular workers' punches itself (central/attendance/days_sql.py); :func:`compute` makes
+    the days of everyone else.
     """
-    t = schema.attendance_days
-    with db.begin() as conn:
-        wanted = compute(conn, project_id, zone, date_from, date_to, workers)
-        stored_rows = select(t).where(
-            t.c.project_id == project_id,
-            t.c.local_date >= date_from.isoformat(),
-            t.c.local_date <= date_to.isoformat(),
-        )
-        if workers is not None:
-            stored_rows = stored_rows.where(t.c.worker_id.in_(list(workers)))
-        stored = {(r.worker_id, r.local_date): r._mapping for r in conn.execute(stored_rows)}
-        changed = [
-            key for key, row in wanted.items() if key not in stored or _differs(stored[key], row)
-        ]
-        filled = [
-            key
-            for key, row in wanted.items()
-            if key in stored and key not in changed and stored[key]["intervals"] != row["intervals"]
-        ]
-        vanished = [key for key in stored if key not in wanted]
-        stale = changed + vanished
-        for chunk in _chunks(stale, 500):
-            conn.execute(
-                delete(t).where(
-                    t.c.project_id == project_id,
-                    tuple_(t.c.worker_id, t.c.local_date).in_(chunk),
-                )
-            )
-        for key in filled:
-            conn.execute(
-                t.update()
-                .where(
-                    t.c.project_id == project_id,
-                    t.c.worker_id == key[0],
-                    t.c.local_date == key[1],
-                )
-                .values(intervals=wanted[key]["intervals"])
-            )
-        new_rows = [wanted[key] for key in changed]
-        for chunk in _chunks(new_rows, 5000):
-            conn.execute(t.insert(), chunk)
-    return sorted(stale)
-
-
-def _chunks(items: list[T], size: int) -> Iterable[list[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+    stamp = now_iso(zone)
+    return days_sql.refresh(
+        db,
+        project_id,
+        zone,
+        date_from,
+        date_to,
+        workers,
+        max_shift=MAX_SHIFT,
+        stamp=stamp,
+        fallback=lambda conn, some: compute(
+            conn, project_id, zone, date_from, date_to, some, stamp=stamp
+        ),
+    )
 
 
 def day_row(

@@ -64,15 +64,15 @@ def refresh_touched(db: Database, touched: Iterable[tuple[str, str, str]]) -> di
     """
     by_site: dict[str, set[date]] = defaultdict(set)
     workers_at: dict[str, set[str]] = defaultdict(set)
-    site_dates: set[tuple[str, str]] = set()
+    checkins: set[tuple[str, str, str]] = set()
     for site, worker_id, local_date in touched:
         by_site[site].add(date.fromisoformat(local_date))
         workers_at[site].add(worker_id)
-        site_dates.add((site, local_date))
+        checkins.add((site, worker_id, local_date))
     if not by_site:
         return {}
     with db.engine.begin() as conn:
-        presence.refresh(conn, site_dates)  # every site, registered or not: who was there
+        presence.add(conn, checkins)  # every site, registered or not: who was there
     p = schema.projects.c
     with db.engine.connect() as conn:
         zones = dict(conn.execute(select(p.id, p.timezone).where(p.id.in_(sorted(by_site)))).all())

@@ -51,8 +51,12 @@ def serve(
         typer.Option(help="stable id of this instance (its MQTT session); default host-pid"),
     ] = None,
     queue_size: Annotated[int, typer.Option(help="ingest queue bound (messages)")] = 5000,
-    batch_size: Annotated[int, typer.Option(help="most events per transaction")] = 500,
+    batch_size: Annotated[int, typer.Option(help="most events per transaction")] = 2000,
     batch_wait_ms: Annotated[float, typer.Option(help="longest wait to fill a batch")] = 5.0,
+    checkers: Annotated[
+        int,
+        typer.Option(help="worker processes checking signatures; -1: one per core but one"),
+    ] = -1,
     broker_ca_file: Annotated[
         str | None, typer.Option(help="CA certificate that signed the mqtts:// broker's cert")
     ] = None,
@@ -124,6 +128,7 @@ def serve(
         queue_size=queue_size,
         batch_size=batch_size,
         batch_wait_ms=batch_wait_ms,
+        checkers=checkers,
         keep_enrollment_photos=keep_enrollment_photos,
         **({"instance_id": instance_id} if instance_id else {}),
         device_rate=device_rate,

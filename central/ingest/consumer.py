@@ -3,8 +3,10 @@
 import logging
 import queue
 import threading
+from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
 from central.ingest.limits import DeviceLimiter
@@ -15,7 +17,12 @@ from wireproto.transport import BrokerAddress, new_client
 
 log = logging.getLogger(__name__)
 
-PUT_POLL_S = 1.0  # how often a consumer blocked on a full queue looks for a stop request
+DISCONNECT = PacketTypes.DISCONNECT << 4  # the command byte's high nibble, as paho queues it
+PUBLISH = PacketTypes.PUBLISH << 4
+
+# While the queue is full, paho's network thread waits in short steps and sends what is
+# waiting in between (acks the writer published, PUBACKs): reading stays paused, writing not.
+PUT_POLL_S = 0.02
 
 
 class MqttConsumer:
@@ -25,6 +32,12 @@ class MqttConsumer:
     stops acking, the broker stops sending once its in-flight window to us is full and queues
     the rest (``max_queued_messages``), and TCP pushes back on anything beyond. Memory stays
     bounded by the queue size however large a backlog arrives.
+
+    Only reading stops. The writer publishes acks from its own thread right after each commit
+    (paho's publish only queues the packet); the network thread would send them when it
+    returns to its loop, i.e. only once the queue has room, so a full queue held every ack
+    back and they reached the gates in bursts. While it waits for room it therefore flushes
+    the outgoing packets itself every ``PUT_POLL_S`` (:meth:`_wait_for_room`).
 
     A persistent session (fixed client id, clean_session False) lets the broker keep QoS 1
     messages while central restarts; the end-to-end ack covers whatever a broker drops.
@@ -55,13 +68,15 @@ class MqttConsumer:
         # Set once the broker confirmed the subscriptions: only then is central receiving.
         self.connected = threading.Event()
         self._stopping = threading.Event()
+        self._sending = threading.Lock()
 
     def start(self) -> None:
         self.client.connect_async(self.address.host, self.address.port, keepalive=30)
         self.client.loop_start()
 
     def stop(self) -> None:
-        self._stopping.set()
+        with self._sending:  # no loop_write in _wait_for_room after this (see there)
+            self._stopping.set()
         self.client.disconnect()
         self.client.loop_stop()
         self.connected.clear()
@@ -103,15 +118,60 @@ class MqttConsumer:
         if self.limiter is not None and not self.limiter.admit(topic, payload):
             return  # over its device's budget: counted by the limiter, never queued or acked
         item = Inbound(topic, payload)
+        try:
+            self.inbox.put_nowait(item)
+        except queue.Full:
+            self._wait_for_room(item)
+
+    def _wait_for_room(self, item: Inbound) -> None:
+        """Backpressure without holding the acks back: wait for room, sending meanwhile.
+
+        Runs in paho's network thread (inside ``on_message``), the one thread that may write
+        the socket, so writing here is what the loop itself would do next. Never once
+        stopping (``_sending`` orders this against :meth:`stop`): see :meth:`_flush`.
+        """
+        flushing = True
         while True:
-            try:
-                self.inbox.put(item, timeout=PUT_POLL_S)
-                return
-            except queue.Full:
+            with self._sending:
                 if self._stopping.is_set():
                     # Not stored, not acked: the gate resends it (docs/protocol.md, section 8).
                     log.warning("stopping with a full queue: leaving a message to its resend")
                     return
+                if flushing:
+                    flushing = self._flush()
+            try:
+                self.inbox.put(item, timeout=PUT_POLL_S)
+                return
+            except queue.Full:
+                continue
+
+    def _flush(self) -> bool:
+        """Send the queued outgoing packets; False once the socket failed (stop trying).
+
+        paho has no public write step usable inside a callback: ``loop_write`` handles a
+        failed socket by running ``on_disconnect``, and writing a DISCONNECT or a QoS 0
+        publish runs a callback too, each under paho's callback lock, which this thread holds
+        already (a deadlock). So this writes through ``_packet_write`` (which only sends and
+        reports) and only while every queued packet is one that runs no callback when sent;
+        on a socket error it stops, and paho's loop handles the error once ``on_message``
+        has returned. tests/central/test_ingest_pipeline.py pins this to paho's behaviour.
+        """
+        client: Any = self.client
+        # A snapshot: the writer thread appends acks meanwhile, and iterating the deque
+        # itself would fail on that; tuple() copies it in one step under the GIL.
+        waiting = tuple(client._out_packet)
+        if not waiting:
+            return True
+        for packet in waiting:
+            kind = packet["command"] & 0xF0
+            if kind == DISCONNECT or (kind == PUBLISH and packet["qos"] == 0):
+                return True  # left to paho's loop
+        try:
+            rc = client._packet_write()
+        except Exception:  # never raise in paho's thread: its loop sees the socket's state
+            log.exception("sending acks while the ingest queue is full failed")
+            return False
+        return rc in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_AGAIN)
 
     def publish_ack(self, site: str, device: str, payload: bytes) -> None:
         self.client.publish(topics.ack_topic(site, device), payload, qos=1)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from central.ingest.checkers import CheckerPool, Pending
 from central.ingest.dead_letters import DeadLetterLedger
 from central.ingest.devices import DeviceDirectory
 from central.ingest.limits import DeviceLimiter
@@ -29,6 +30,8 @@ from central.storage.database import (
 from wireproto import Ack, AckResult, encode_ack
 from wireproto.messages import AttendanceBody
 from wireproto.topics import parse_topic
+
+UNKNOWN_DEVICE = "unknown_device"  # wireproto/codec.py's reason for a device without a secret
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,10 @@ class IngestWriter(threading.Thread):
     Dead letters go through a :class:`DeadLetterLedger` (a flood becomes a count), messages
     the consumer's :class:`DeviceLimiter` dropped are counted here too, and attendance that
     must not count is held (central/ingest/plausibility.py).
+
+    With a :class:`CheckerPool`, the next batch is checked in worker processes while this
+    one is stored and acked (a pipeline one batch deep: memory stays bounded by the queue
+    plus two batches).
     """
 
     def __init__(
@@ -82,8 +89,10 @@ class IngestWriter(threading.Thread):
         limiter: DeviceLimiter | None = None,
         dead_letter_rows_per_hour: int = 10,
         max_capture_age: timedelta = PAST,
+        checkers: CheckerPool | None = None,
     ) -> None:
         super().__init__(name="ingest-writer", daemon=True)
+        self.checkers = checkers
         self.after_store = after_store
         self.db = db
         self.inbox = inbox
@@ -101,9 +110,9 @@ class IngestWriter(threading.Thread):
     def stop(self) -> None:
         self.stopping.set()
 
-    def _next_batch(self) -> list[Inbound]:
+    def _next_batch(self, wait: bool = True) -> list[Inbound]:
         try:
-            batch = [self.inbox.get(timeout=0.2)]
+            batch = [self.inbox.get(timeout=0.2) if wait else self.inbox.get_nowait()]
         except queue.Empty:
             return []
         deadline = time.monotonic() + self.batch_wait
@@ -122,11 +131,63 @@ class IngestWriter(threading.Thread):
 
     def run(self) -> None:
         # Finish what is queued after stop() so a clean shutdown acks what it received.
-        while not (self.stopping.is_set() and self.inbox.empty()):
-            batch = self._next_batch()
-            if batch:
-                self._process_with_retry(batch)
-            self._store_drops()
+        pending: Pending | None = None  # checked in the workers while the batch before it stores
+        try:
+            while not (self.stopping.is_set() and self.inbox.empty() and pending is None):
+                # With a batch in the workers, never wait on an empty queue: store it now.
+                batch = self._next_batch(wait=pending is None)
+                ahead = self._submit(batch)
+                if pending is not None:
+                    self._finish(pending)
+                    pending = None
+                if ahead is not None:
+                    pending = ahead
+                elif batch:
+                    self._process_with_retry(batch)
+                self._store_drops()
+        finally:
+            if self.checkers is not None:
+                self.checkers.close()
+
+    def _submit(self, batch: list[Inbound]) -> Pending | None:
+        if not batch or self.checkers is None:
+            return None
+        try:
+            return self.checkers.submit(batch, datetime.now(UTC))
+        except Exception:
+            self.checkers.failed()
+            return None
+
+    def _finish(self, pending: Pending) -> None:
+        """Store and ack a batch the workers checked (or check it here if they failed)."""
+        try:
+            checked = pending.results()
+        except Exception:
+            log.exception("checking a batch in the workers failed; checking it here")
+            if self.checkers is not None:
+                self.checkers.failed()
+            self._process_with_retry(pending.batch)
+            return
+        self._process_with_retry(
+            pending.batch, self._recheck_unknown(pending, checked), pending.now
+        )
+
+    def _recheck_unknown(
+        self, pending: Pending, checked: list[Verified | DeadLetter]
+    ) -> list[Verified | DeadLetter]:
+        """What a worker called an unknown device is checked again with the writer's directory.
+
+        Each worker process loaded its directory when it started and reloads at most once a
+        second on a miss, so a gate provisioned just after that load would be dead-lettered
+        there for up to a second; the writer's directory has its own reload clock, as before
+        the workers existed. Unknown devices are rare, so this costs nothing in the bulk.
+        """
+        return [
+            validate(msg, self.directory, pending.now)
+            if isinstance(result, DeadLetter) and result.reason == UNKNOWN_DEVICE
+            else result
+            for msg, result in zip(pending.batch, checked, strict=True)
+        ]
 
     def _store_drops(self) -> None:
         """Add what the limiter dropped to the dead-letter counts (one row per device-hour)."""
@@ -142,11 +203,16 @@ class IngestWriter(threading.Thread):
         except Exception as exc:  # counts only: never worth holding up events for
             log.warning("could not store the rate-limit counts: %s", exc)
 
-    def _process_with_retry(self, batch: list[Inbound]) -> None:
+    def _process_with_retry(
+        self,
+        batch: list[Inbound],
+        checked: list[Verified | DeadLetter] | None = None,
+        now: datetime | None = None,
+    ) -> None:
         delay = 0.1
         while True:
             try:
-                self.process(batch)
+                self.process(batch, checked, now)
                 return
             except Exception as exc:
                 self.metrics.store_failures.inc()
@@ -162,11 +228,21 @@ class IngestWriter(threading.Thread):
                 self.stopping.wait(delay)
                 delay = min(delay * 2, 5.0)
 
-    def process(self, batch: list[Inbound]) -> None:
-        """Validate, store and ack one batch; raises only when the whole batch must be retried."""
+    def process(
+        self,
+        batch: list[Inbound],
+        results: Sequence[Verified | DeadLetter] | None = None,
+        checked_at: datetime | None = None,
+    ) -> None:
+        """Validate, store and ack one batch; raises only when the whole batch must be retried.
+
+        ``results``: the batch already validated (by the checker processes, at ``checked_at``).
+        """
         self.metrics.batch_size.observe(len(batch))
-        now = datetime.now(UTC)
-        checked: list[Checked] = [(msg, validate(msg, self.directory, now)) for msg in batch]
+        now = checked_at or datetime.now(UTC)
+        if results is None:
+            results = [validate(msg, self.directory, now) for msg in batch]
+        checked: list[Checked] = list(zip(batch, results, strict=True))
         outcome = Outcome()
         try:
             checked = self._hold(checked, now)

@@ -31,7 +31,7 @@ from central.payroll.bank_layouts import SITEGATE, BankLayout, parse_amount
 from central.payroll.batches import PAYABLE, batch, log, settle_state, submit
 from central.registry import staff_spans
 from central.registry.sealing import Sealer
-from central.registry.workers import CARD_CONTEXT, reveal
+from central.registry.workers import CARD_CONTEXT, payee
 from central.spreadsheets import csv_row, xlsx_row
 from central.storage import Database, schema
 from central.validation import DB_INT_MAX, MAX_AMOUNT_FEN
@@ -72,23 +72,25 @@ def export(
             batch=batch_id,
             state=state,
         )
-    p = schema.payroll_lines.c
+    p, w = schema.payroll_lines.c, schema.workers.c
     with db.engine.connect() as conn:
-        due = conn.execute(
-            select(p.id, p.worker_id, p.net_fen)
-            .where(p.batch_id == batch_id, p.state == "pending", p.net_fen > 0)
-            .order_by(p.id)
-        ).all()
-        people = reveal(conn, sealer, [r.worker_id for r in due])
+        # One query for the lines due and their payees; in worker order, as the lines are
+        # numbered within a batch (central/payroll/batches.py writes them in that order).
+        due = sorted(
+            conn.execute(
+                select(
+                    p.id, p.worker_id, p.net_fen, w.name, w.id_number_sealed, w.card_sealed, w.bank
+                )
+                .join(schema.workers, w.id == p.worker_id)
+                .where(p.batch_id == batch_id, p.state == "pending", p.net_fen > 0)
+            ).all(),
+            key=lambda r: r.worker_id,
+        )
     rows = []
     for r in due:
-        who = people[r.worker_id]
         values: dict[str, object] = {
             "line_id": str(r.id),
-            "name": who["name"],
-            "id_number": who["id_number"],
-            "card_number": who["card_number"],
-            "bank": who["bank"],
+            **payee(sealer, r),
             "amount_fen": r.net_fen,
             "amount_yuan": yuan(r.net_fen),
             "purpose": layout.purpose,

@@ -9,13 +9,14 @@ Attendance that still arrives after approval raises a warning
 
 from datetime import date
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from central.attendance.closing import is_closed
 from central.attendance.periods import due_date, month_range
 from central.attendance.refresh import refresh_month
 from central.clock import now_iso
 from central.errors import N_, Conflict, fill
+from central.payroll import compute_sql
 from central.payroll.adjustments import add_adjustment  # noqa: F401  (part of the batch API)
 from central.payroll.compute import Computed, compute_month
 from central.payroll.sources import related_projects
@@ -62,36 +63,65 @@ def lines(conn: Connection, batch_id: int) -> list[dict[str, object]]:
     return [dict(r._mapping) for r in rows]
 
 
-def _write_lines(conn: Connection, batch_id: int, computed: Computed) -> None:
-    """Replace the batch's lines and their per-day rows; raise the wage-law warnings."""
+def _write_lines(conn: Connection, batch_id: int, project_id: str, month: str) -> Computed:
+    """Replace the batch's lines and their per-day rows; raise the wage-law warnings.
+
+    The regular worker-months are computed and inserted by the database
+    (central/payroll/compute_sql.py); the rest by compute_month, as before.
+    """
     p, pd = schema.payroll_lines, schema.payroll_line_days
     old = select(p.c.id).where(p.c.batch_id == batch_id)
     conn.execute(pd.delete().where(pd.c.line_id.in_(old)))
     conn.execute(p.delete().where(p.c.batch_id == batch_id))
+    query = compute_sql.month_query(conn, project_id, month)
+    others = compute_sql.irregular_workers(conn, query, project_id, month)
+    computed = compute_month(conn, project_id, month, others)
+    compute_sql.insert(conn, query, batch_id)
     rows = [
         {**line, "batch_id": batch_id, "state": "pending", "paid_fen": 0, "confirmation": "none"}
         for line in computed.lines
     ]
     for start in range(0, len(rows), 5000):
         conn.execute(p.insert(), rows[start : start + 5000])
-    ids = dict(conn.execute(select(p.c.worker_id, p.c.id).where(p.c.batch_id == batch_id)).all())
-    day_rows = [
-        {**day, "line_id": ids[worker_id]}
-        for worker_id, days in computed.days.items()
-        if worker_id in ids
-        for day in days
-    ]
-    for start in range(0, len(day_rows), 5000):
-        conn.execute(pd.insert(), day_rows[start : start + 5000])
-    b = batch(conn, batch_id)
-    wage_law.raise_for(conn, str(b["project_id"]), str(b["month"]), batch_id, computed)
-    gross = sum(int(r["gross_fen"]) for r in rows)  # type: ignore[call-overload]  # row values are typed object
-    net = sum(int(r["net_fen"]) for r in rows)  # type: ignore[call-overload]  # row values are typed object
+    if computed.days:
+        ids = dict(
+            conn.execute(
+                select(p.c.worker_id, p.c.id).where(
+                    p.c.batch_id == batch_id, p.c.worker_id.in_(sorted(computed.days))
+                )
+            ).all()
+        )
+        day_rows = [
+            {**day, "line_id": ids[worker_id]}
+            for worker_id, days in computed.days.items()
+            if worker_id in ids
+            for day in days
+        ]
+        for start in range(0, len(day_rows), 5000):
+            conn.execute(pd.insert(), day_rows[start : start + 5000])
+    found = compute_sql.findings(conn, query, batch_id, computed.minimum_fen, others)
+    computed.long_days = sorted(computed.long_days + found.long_days)
+    computed.long_months = sorted(computed.long_months + found.long_months)
+    computed.below_minimum = sorted(computed.below_minimum + found.below_minimum)
+    wage_law.raise_for(conn, project_id, month, batch_id, computed)
+    gross, net = conn.execute(
+        select(
+            func.coalesce(func.sum(p.c.gross_fen), 0), func.coalesce(func.sum(p.c.net_fen), 0)
+        ).where(p.c.batch_id == batch_id)
+    ).one()
     conn.execute(
         schema.payroll_batches.update()
         .where(schema.payroll_batches.c.id == batch_id)
-        .values(gross_fen=gross, net_fen=net)
+        .values(gross_fen=int(gross), net_fen=int(net))
     )
+    return computed  # the Python path's lines, and the findings of both
+
+
+def month_lines(conn: Connection, project_id: str, month: str) -> list[dict[str, object]]:
+    """The month's lines as a computation now gives them (not stored): both paths."""
+    query = compute_sql.month_query(conn, project_id, month)
+    others = compute_sql.irregular_workers(conn, query, project_id, month)
+    return compute_sql.line_rows(conn, query) + compute_month(conn, project_id, month, others).lines
 
 
 def _refresh_related(db: Database, project_id: str, month: str) -> None:
@@ -136,7 +166,7 @@ def compute(db: Database, project_id: str, month: str, by_user: str) -> dict[str
             )
         else:
             batch_id = existing.id
-        _write_lines(conn, batch_id, compute_month(conn, project_id, month))
+        _write_lines(conn, batch_id, project_id, month)
         log(conn, batch_id, "computed", by_user)
         return batch(conn, batch_id)
 
@@ -197,10 +227,10 @@ def approve(
     project_id, month = str(b["project_id"]), str(b["month"])
     refresh_month(db, project_id, month)  # days ingest could not refresh, if any
     with db.begin() as conn:
-        fresh = compute_month(conn, project_id, month)
-        differing = _lines_differing(lines(conn, batch_id), fresh.lines)
+        fresh = month_lines(conn, project_id, month)
+        differing = _lines_differing(lines(conn, batch_id), fresh)
         if differing:
-            _write_lines(conn, batch_id, fresh)
+            _write_lines(conn, batch_id, project_id, month)
             log(conn, batch_id, "recomputed", by_user, f"{differing} line(s) changed by events")
     if differing:
         raise Conflict.of(

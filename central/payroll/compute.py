@@ -9,7 +9,7 @@ when every punch was flagged: the flagged days are listed as unpaid, with the re
 """
 
 from collections import defaultdict
-from collections.abc import Hashable, Mapping
+from collections.abc import Collection, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, tzinfo
 from fractions import Fraction
@@ -51,7 +51,8 @@ class Computed:
     minimum_fen: int | None = None  # the project's hourly minimum wage, when configured
 
 
-def _note(flags: tuple[str, ...], employed: bool) -> str | None:
+def day_note(flags: tuple[str, ...], employed: bool) -> str | None:
+    """What a line day says about its flags, and about a date without employment."""
     parts = [NOTES[f] for f in flags if f in NOTES]
     if not employed:
         parts.append(NOTES["no_employment"])
@@ -74,21 +75,29 @@ def _work_day(
     )
 
 
-def compute_month(conn: Connection, project_id: str, month: str) -> Computed:
-    """Lines (not yet stored) for everyone with attendance days or adjustments in the month."""
+def compute_month(
+    conn: Connection, project_id: str, month: str, workers: Collection[str] | None = None
+) -> Computed:
+    """Lines (not yet stored) for everyone with attendance days or adjustments in the month,
+    or for ``workers`` among them (the ones the set-based path leaves to this one,
+    central/payroll/compute_sql.py)."""
     first, last = month_range(month)
     zone = project_zone(conn, project_id)
     calendar = work_calendar(conn, project_id)
     minimum = project(conn, project_id).get("min_hourly_wage_fen")
+    out = Computed(minimum_fen=int(minimum) if minimum else None)  # type: ignore[call-overload]  # row values are typed object
+    if workers is not None and not workers:
+        return out
     periods = engagements(conn, project_id, first, last)
     days: dict[str, list[DayRow]] = defaultdict(list)
-    for row in sources.project_days(conn, project_id, first, last):
+    for row in sources.project_days(conn, project_id, first, last, workers):
         days[row.worker_id].append(row)
-    elsewhere = sources.days_elsewhere(conn, project_id, first, last)
+    elsewhere = sources.days_elsewhere(conn, project_id, first, last, workers)
     calendars = {project_id: calendar}
     compensated = sources.compensated_dates(conn, first, last)
     extra = sources.adjustments(conn, project_id, month)
-    out = Computed(minimum_fen=int(minimum) if minimum else None)  # type: ignore[call-overload]  # row values are typed object
+    if workers is not None:
+        extra = {w: v for w, v in extra.items() if w in workers}
     for worker_id in sorted(set(days) | set(extra)):
         worker_periods = periods.get(worker_id, [])
         work: list[WorkDay] = []
@@ -196,7 +205,7 @@ def _line(
             "compensated_minutes": s.compensated,
             "money_fen": fen,
             "flags": ",".join(row.flags),
-            "note": _note(row.flags, e is not None),
+            "note": day_note(row.flags, e is not None),
         }
         for (row, e, s, _), fen in zip(day_exact, day_money, strict=True)
     ]

@@ -8,6 +8,7 @@ see the days its workers worked for the same employer elsewhere; they count towa
 
 import json
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -16,6 +17,10 @@ from sqlalchemy import ColumnElement, Connection, func, select
 
 from central.registry.employment import Engagement, engagements
 from central.storage import schema
+
+# Longer lists of workers are filtered in Python: a query holds at most 32,766 (SQLite) or
+# 65,535 (PostgreSQL) parameters.
+MAX_LISTED = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,16 +84,24 @@ def _crosses_midnight(r: Any) -> bool:
     return r.last_out is None or r.last_out[:10] != r.local_date or "corrected" in r.flags
 
 
-def project_days(conn: Connection, project_id: str, first: date, last: date) -> list[DayRow]:
+def project_days(
+    conn: Connection,
+    project_id: str,
+    first: date,
+    last: date,
+    workers: Collection[str] | None = None,
+) -> list[DayRow]:
+    """The project's days of ``first..last`` (only ``workers``' when given)."""
     d = schema.attendance_days.c
-    return _day_rows(
-        conn,
-        [
-            d.project_id == project_id,
-            d.local_date >= first.isoformat(),
-            d.local_date <= last.isoformat(),
-        ],
-    )
+    where = [
+        d.project_id == project_id,
+        d.local_date >= first.isoformat(),
+        d.local_date <= last.isoformat(),
+    ]
+    if workers is not None and len(workers) <= MAX_LISTED:
+        where.append(d.worker_id.in_(sorted(workers)))
+    rows = _day_rows(conn, where)
+    return rows if workers is None else [r for r in rows if r.worker_id in workers]
 
 
 def related_projects(conn: Connection, project_id: str, first: date, last: date) -> list[str]:
@@ -117,13 +130,20 @@ class Elsewhere:
 
 
 def days_elsewhere(
-    conn: Connection, project_id: str, first: date, last: date
+    conn: Connection,
+    project_id: str,
+    first: date,
+    last: date,
+    workers: Collection[str] | None = None,
 ) -> dict[str, list[Elsewhere]]:
     """Each worker's days on the other projects they are employed on, with the engagement
-    (and so the employer) of each day; days without one are left out."""
+    (and so the employer) of each day; days without one are left out. ``workers``: only
+    theirs."""
     out: dict[str, list[Elsewhere]] = defaultdict(list)
     e, d = schema.employments.c, schema.attendance_days.c
     here = select(e.worker_id).where(e.project_id == project_id)
+    if workers is not None and len(workers) <= MAX_LISTED:
+        here = here.where(e.worker_id.in_(sorted(workers)))
     for other in related_projects(conn, project_id, first, last):
         periods = engagements(conn, other, first, last)
         for row in _day_rows(
@@ -135,6 +155,8 @@ def days_elsewhere(
                 d.local_date <= last.isoformat(),
             ],
         ):
+            if workers is not None and row.worker_id not in workers:
+                continue
             engagement = engagement_on(periods.get(row.worker_id, []), row.local_date)
             if engagement is not None and row.worked_minutes > 0:
                 out[row.worker_id].append(Elsewhere(row, engagement))

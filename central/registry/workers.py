@@ -5,7 +5,7 @@ worker's papers; everyone else sees ``450***********1234``. Whole numbers are de
 by :func:`reveal`, which callers use after checking the role (central/auth/scope.py).
 """
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection, select
@@ -152,15 +152,21 @@ def reveal(conn: Connection, sealer: Sealer, worker_ids: list[str]) -> dict[str,
         select(w.id, w.name, w.id_number_sealed, w.card_sealed, w.bank).where(w.id.in_(worker_ids))
     )
     for r in rows:
-        out[r.id] = {
-            "name": r.name,
-            "id_number": sealer.open(r.id_number_sealed, ID_CONTEXT).decode(),
-            "card_number": sealer.open(r.card_sealed, CARD_CONTEXT).decode()
-            if r.card_sealed
-            else "",
-            "bank": r.bank or "",
-        }
+        out[r.id] = payee(sealer, r)
     return out
+
+
+def payee(sealer: Sealer, row: Any) -> dict[str, str]:
+    """A worker row's name, whole ID and card numbers and bank (``name``,
+    ``id_number_sealed``, ``card_sealed``, ``bank``): what a bank needs to pay them."""
+    return {
+        "name": row.name,
+        "id_number": sealer.open(row.id_number_sealed, ID_CONTEXT).decode(),
+        "card_number": sealer.open(row.card_sealed, CARD_CONTEXT).decode()
+        if row.card_sealed
+        else "",
+        "bank": row.bank or "",
+    }
 
 
 def reveal_audited(

@@ -796,6 +796,18 @@ site_days = Table(
     Index("ix_site_days_date", "local_date", "site"),
 )
 
+# Who was counted into ``site_days``: one row per site, local date and worker with a check-in
+# (revision 0024). Ingest inserts a batch's check-ins here with ON CONFLICT DO NOTHING and
+# counts only the rows that insert added, so ``site_days`` grows by increments and a worker's
+# day is counted once however many events and instances see it (central/attendance/presence.py).
+site_day_workers = Table(
+    "site_day_workers",
+    metadata,
+    Column("site", String(64), primary_key=True),
+    Column("local_date", String(10), primary_key=True),
+    Column("worker_id", String(64), primary_key=True),
+)
+
 
 # ---- overview summaries (revision 0014) ----
 

@@ -5,10 +5,11 @@ says it in the reader's language; ``subject`` keeps the English text for the API
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from central.clock import now_iso
 from central.storage import schema
@@ -74,6 +75,79 @@ def raise_warning(
             .values(evidence=body, subject=subject[:200], params=params_text)
         )
     return False
+
+
+@dataclass(frozen=True, slots=True)
+class Raised:
+    """One warning for :func:`raise_many` (the arguments of :func:`raise_warning`)."""
+
+    key: str
+    kind: str
+    severity: str
+    project_id: str | None
+    evidence: dict[str, Any]
+    params: Mapping[str, Any]
+    worker_id: str | None = None
+
+
+def raise_many(conn: Connection, warnings: Sequence[Raised]) -> int:
+    """:func:`raise_warning` for many facts in a few statements (a region's payroll finds
+    overtime for a hundred thousand workers at once): the same rows, history and evidence
+    updates. Returns how many are new."""
+    t, h = schema.wage_warnings, schema.warning_history
+    by_key = {w.key: w for w in warnings}
+    keys = list(by_key)
+    state: dict[str, str] = {}
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start : start + 1000]
+        state.update(conn.execute(select(t.c.key, t.c.state).where(t.c.key.in_(chunk))).all())
+    at = now_iso()
+
+    def texts(w: Raised) -> dict[str, object]:
+        assert w.severity in SEVERITIES
+        return {
+            "subject": english(w.kind, w.params)[:200],
+            "params": json.dumps(w.params, ensure_ascii=False, sort_keys=True),
+            "evidence": json.dumps(w.evidence, ensure_ascii=False, sort_keys=True, default=str),
+        }
+
+    new = [k for k in keys if k not in state]
+    rows = [
+        {
+            "key": k,
+            "kind": by_key[k].kind,
+            "severity": by_key[k].severity,
+            "project_id": by_key[k].project_id,
+            "worker_id": by_key[k].worker_id,
+            "state": "open",
+            "created_at": at,
+            "updated_at": at,
+            **texts(by_key[k]),
+        }
+        for k in new
+    ]
+    for start in range(0, len(rows), 5000):
+        conn.execute(t.insert(), rows[start : start + 5000])
+    for start in range(0, len(new), 1000):
+        chunk = new[start : start + 1000]
+        made = conn.execute(select(t.c.id).where(t.c.key.in_(chunk))).scalars().all()
+        history = [{"warning_id": i, "at": at, "actor": SYSTEM, "action": "raised"} for i in made]
+        if history:
+            conn.execute(h.insert(), history)
+    still_open = [
+        {"k": k, "e": v["evidence"], "s": v["subject"], "p": v["params"]}
+        for k in keys
+        if state.get(k) == "open"
+        for v in (texts(by_key[k]),)
+    ]
+    if still_open:
+        conn.execute(
+            t.update()
+            .where(t.c.key == bindparam("k"))
+            .values(evidence=bindparam("e"), subject=bindparam("s"), params=bindparam("p")),
+            still_open,
+        )
+    return len(new)
 
 
 def add_history(

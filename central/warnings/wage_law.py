@@ -11,7 +11,7 @@ from typing import Protocol
 
 from sqlalchemy import Connection
 
-from central.warnings.store import raise_warning
+from central.warnings.store import Raised, raise_many
 
 
 class MonthFindings(Protocol):
@@ -27,49 +27,59 @@ class MonthFindings(Protocol):
 def raise_for(
     conn: Connection, project_id: str, month: str, batch_id: int, computed: MonthFindings
 ) -> int:
-    """Open a warning per long day, long month and underpaid line; returns how many are new."""
-    new = 0
+    """Open a warning per long day, long month and underpaid line; returns how many are new.
+
+    All at once (central/warnings/store.py ``raise_many``): a region's month can find
+    overtime for every worker."""
+    found: list[Raised] = []
     for worker_id, employer, day, minutes in computed.long_days:
-        new += raise_warning(
-            conn,
-            key=f"overtime_day:{employer}:{worker_id}:{day.isoformat()}",
-            kind="overtime_daily_limit",
-            severity="medium",
-            project_id=project_id,
-            worker_id=worker_id,
-            params={"worker": worker_id, "minutes": minutes, "day": day.isoformat()},
-            evidence={
-                "batch_id": batch_id,
-                "employer_id": employer,
-                "date": day.isoformat(),
-                "extended_minutes": minutes,
-            },
+        found.append(
+            Raised(
+                key=f"overtime_day:{employer}:{worker_id}:{day.isoformat()}",
+                kind="overtime_daily_limit",
+                severity="medium",
+                project_id=project_id,
+                worker_id=worker_id,
+                params={"worker": worker_id, "minutes": minutes, "day": day.isoformat()},
+                evidence={
+                    "batch_id": batch_id,
+                    "employer_id": employer,
+                    "date": day.isoformat(),
+                    "extended_minutes": minutes,
+                },
+            )
         )
     for worker_id, employer, minutes in computed.long_months:
-        new += raise_warning(
-            conn,
-            key=f"overtime_month:{employer}:{worker_id}:{month}",
-            kind="overtime_monthly_limit",
-            severity="medium",
-            project_id=project_id,
-            worker_id=worker_id,
-            params={"worker": worker_id, "minutes": minutes, "month": month},
-            evidence={"batch_id": batch_id, "employer_id": employer, "overtime_minutes": minutes},
+        found.append(
+            Raised(
+                key=f"overtime_month:{employer}:{worker_id}:{month}",
+                kind="overtime_monthly_limit",
+                severity="medium",
+                project_id=project_id,
+                worker_id=worker_id,
+                params={"worker": worker_id, "minutes": minutes, "month": month},
+                evidence={
+                    "batch_id": batch_id,
+                    "employer_id": employer,
+                    "overtime_minutes": minutes,
+                },
+            )
         )
     for worker_id, per_hour in computed.below_minimum:
-        new += raise_warning(
-            conn,
-            key=f"below_minimum:{batch_id}:{worker_id}",
-            kind="below_minimum_wage",
-            severity="high",
-            project_id=project_id,
-            worker_id=worker_id,
-            params={"worker": worker_id, "per_hour_fen": per_hour, "month": month},
-            evidence={
-                "batch_id": batch_id,
-                "month": month,
-                "fen_per_hour": per_hour,
-                "minimum_fen_per_hour": computed.minimum_fen,
-            },
+        found.append(
+            Raised(
+                key=f"below_minimum:{batch_id}:{worker_id}",
+                kind="below_minimum_wage",
+                severity="high",
+                project_id=project_id,
+                worker_id=worker_id,
+                params={"worker": worker_id, "per_hour_fen": per_hour, "month": month},
+                evidence={
+                    "batch_id": batch_id,
+                    "month": month,
+                    "fen_per_hour": per_hour,
+                    "minimum_fen_per_hour": computed.minimum_fen,
+                },
+            )
         )
-    return new
+    return raise_many(conn, found)

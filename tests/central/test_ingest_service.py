@@ -2,10 +2,8 @@
 
 import os
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from db_fixtures import PG_ADMIN_URL
 from factories import Gate, GateLink, provision
 from fastapi.testclient import TestClient
@@ -31,15 +29,6 @@ def service_for(db: str, broker: str, **settings: object) -> CentralService:
 def stored_count(db: Database) -> int:
     with db.engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(schema.events)).scalar_one()
-
-
-@pytest.fixture
-def own_broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    """A Mosquitto this test may stop."""
-    broker = Mosquitto(tmp_path)
-    broker.start()
-    yield broker
-    broker.stop()
 
 
 def test_a_stalled_writer_slows_the_consumer_instead_of_growing_memory(

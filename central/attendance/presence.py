@@ -9,23 +9,23 @@ Ingest keeps it with :func:`add`, after every batch with the attendance days
 (central/attendance/refresh.py): each (site, date, worker) goes into ``site_day_workers`` once
 (its primary key; ``ON CONFLICT DO NOTHING``), and only the rows that insert really added are
 counted into ``site_days`` as increments. The cost is the batch's, not the day's: recounting
-each touched (site, date) from all of that day's attendance (:func:`refresh`, what ingest did
-before) took 0.1–0.6 s per batch on PostgreSQL in a province's morning rush
-(benchmarks/rush.py), growing as the morning filled the day, and held every ack behind it.
-Exact with several instances at once: the second insert of one worker's day waits for the
-first's commit and then adds nothing, so a worker is counted once however the instances race;
-a late or repeated event adds nothing either. Whether a worker is registered is judged when
-their first check-in of the day is counted (as a recount at that moment would).
-:func:`refresh` recounts given (site, date) pairs from the events, and :func:`rebuild`
-everything (after a restore, and for the test that proves the table equals a direct count).
+each touched (site, date) from all of that day's attendance (what ingest did before) took
+0.1–0.6 s per batch on PostgreSQL in a province's morning rush (benchmarks/rush.py), growing as
+the morning filled the day, and held every ack behind it. Exact with several instances at once:
+the second insert of one worker's day waits for the first's commit and then adds nothing, so a
+worker is counted once however the instances race; a late or repeated event adds nothing either.
+Whether a worker is registered is judged when their first check-in of the day is counted (as a
+recount at that moment would).
+:func:`rebuild` recounts everything from the events (after a restore, and for the test that
+proves the table equals a direct count).
 """
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, Connection, case, delete, exists, func, select, tuple_
+from sqlalchemy import ColumnElement, Connection, case, delete, exists, func, select
 
 from central.storage import schema
-from central.storage.bulk import greater, upsert_insert
+from central.storage.bulk import upsert_insert
 
 
 def _counts() -> tuple[ColumnElement[int], ColumnElement[int]]:
@@ -36,38 +36,6 @@ def _counts() -> tuple[ColumnElement[int], ColumnElement[int]]:
         func.count(func.distinct(a.worker_id)),
         func.count(func.distinct(case((registered, a.worker_id), else_=None))),
     )
-
-
-def refresh(conn: Connection, touched: Iterable[tuple[str, str]]) -> None:
-    """Recount ``(site, local date)`` pairs inside the caller's transaction."""
-    pairs = sorted(set(touched))
-    if not pairs:
-        return
-    a = schema.attendance.c
-    workers, registered = _counts()
-    for start in range(0, len(pairs), 500):
-        chunk = pairs[start : start + 500]
-        counted = upsert_insert(conn, schema.site_days).from_select(
-            ["site", "local_date", "workers", "registered"],
-            select(a.site, a.local_date, workers, registered)
-            .where(tuple_(a.site, a.local_date).in_(chunk))
-            .group_by(a.site, a.local_date),
-        )
-        # Events are only ever added, so a recount never falls: keeping the larger count
-        # makes two instances refreshing the same day at once agree (a plain delete and
-        # insert raced into a duplicate key, and a recount read before the other's commit
-        # could overwrite a newer one).
-        conn.execute(
-            counted.on_conflict_do_update(
-                index_elements=["site", "local_date"],
-                set_={
-                    "workers": greater(conn, schema.site_days.c.workers, counted.excluded.workers),
-                    "registered": greater(
-                        conn, schema.site_days.c.registered, counted.excluded.registered
-                    ),
-                },
-            )
-        )
 
 
 def add(conn: Connection, touched: Iterable[tuple[str, str, str]]) -> None:

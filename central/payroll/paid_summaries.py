@@ -9,13 +9,11 @@ equal a direct count). A line is paid once (only a pending line can become paid)
 is exact.
 """
 
-from sqlalchemy import ColumnElement, Connection, case, delete, func, select, update
+from sqlalchemy import Connection, case, delete, func, select, update
 
 from central.registry import staff_spans
 from central.storage import schema
-from central.storage.bulk import upsert_insert
-
-_insert = upsert_insert
+from central.storage.bulk import greater, upsert_insert
 
 
 def record_payment(
@@ -28,7 +26,7 @@ def record_payment(
     """
     month = paid_at[:7]
     staff_spans.mark_paid(conn, project_id, worker_id)
-    pm = _insert(conn, schema.paid_months)
+    pm = upsert_insert(conn, schema.paid_months)
     conn.execute(
         pm.values(project_id=project_id, month=month, paid_fen=fen, lines=1).on_conflict_do_update(
             index_elements=["project_id", "month"],
@@ -38,13 +36,13 @@ def record_payment(
             },
         )
     )
-    pw = _insert(conn, schema.paid_workers)
+    pw = upsert_insert(conn, schema.paid_workers)
     conn.execute(
         pw.values(
             project_id=project_id, worker_id=worker_id, first_month=month, last_month=month, sole=0
         ).on_conflict_do_update(
             index_elements=["project_id", "worker_id"],
-            set_={"last_month": _later(conn, schema.paid_workers.c.last_month, month)},
+            set_={"last_month": greater(conn, schema.paid_workers.c.last_month, month)},
         )
     )
     t = schema.paid_workers
@@ -52,13 +50,6 @@ def record_payment(
     conn.execute(
         update(t).where(t.c.worker_id == worker_id).values(sole=case((others == 1, 1), else_=0))
     )
-
-
-def _later(conn: Connection, column: ColumnElement[str], month: str) -> ColumnElement[str]:
-    """The later of two months: SQLite's two-argument max(), PostgreSQL's greatest()."""
-    if conn.dialect.name == "postgresql":
-        return func.greatest(column, month)
-    return func.max(column, month)
 
 
 def rebuild(conn: Connection) -> None:

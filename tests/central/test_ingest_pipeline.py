@@ -9,6 +9,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from factories import Gate, GateLink, writer_for
 from sqlalchemy import select
 
@@ -100,7 +101,7 @@ def test_a_writer_with_worker_processes_stores_and_acks_every_batch(database: Da
 
 
 def test_when_the_workers_fail_the_writer_checks_the_batch_itself(
-    database: Database, tmp_path: Path
+    database: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     gate = Gate("site-a", "gate-1")
     writer, published = writer_for(database, gate)
@@ -117,6 +118,8 @@ def test_when_the_workers_fail_the_writer_checks_the_batch_itself(
         writer.join(30)
     acked = [r.id for a in gate.acks(published) for r in a.acks if r.result == "stored"]
     assert sorted(acked) == sorted(_id(e) for e in events)
+    # The batch went to the workers and they failed (not merely checked in the writer).
+    assert "the checker processes failed" in caplog.text
 
 
 def test_acks_go_out_while_a_full_queue_holds_the_network_thread(own_broker: Mosquitto) -> None:

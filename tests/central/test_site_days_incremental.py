@@ -5,11 +5,14 @@ date (its row in ``site_day_workers``); these events repeat workers within a bat
 batches and across days, and the kept counts must equal :func:`presence.rebuild`'s.
 """
 
+import threading
+
 from factories import local, store_punches
-from sqlalchemy import select
+from sqlalchemy import Connection, delete, select, text
 
 from central.attendance import presence
 from central.storage import Database, schema
+from conftest import wait_until
 
 SITE = "site-inc"
 
@@ -51,3 +54,55 @@ def test_repeated_check_ins_count_once_and_equal_a_rebuild(database: Database) -
     with database.begin() as conn:
         presence.rebuild(conn)
     assert _site_days(database) == kept
+
+
+def test_two_instances_adding_the_same_check_in_at_once_count_it_once(
+    postgres_url: str,
+) -> None:
+    """On PostgreSQL: the second instance's insert of the same (site, date, worker) waits for
+    the first's commit, then adds nothing, so the worker is counted once."""
+    day = "2025-06-11"
+    db = Database(postgres_url)
+    try:
+        with db.begin() as conn:
+            for table in (schema.site_days, schema.site_day_workers):
+                conn.execute(delete(table).where(table.c.site == SITE))
+        failures: list[BaseException] = []
+        first = db.engine.connect()
+        first.begin()
+        presence.add(first, [(SITE, "W1", day)])  # holds the new row's key, uncommitted
+
+        def second() -> None:
+            try:
+                with db.begin() as conn:
+                    presence.add(conn, [(SITE, "W1", day)])
+            except BaseException as exc:
+                failures.append(exc)
+
+        other = threading.Thread(target=second)
+        other.start()
+        with db.engine.connect() as watcher:  # wait until the second is blocked on the first
+            wait_until(
+                lambda: not other.is_alive() or _waits_on_site_day_workers(watcher),
+                30,
+                "the second add waiting on the first's row",
+            )
+        assert other.is_alive(), "the second add did not wait for the first's commit"
+        first.commit()
+        first.close()
+        other.join(30)
+        assert failures == []
+        assert [row for row in _site_days(db) if row[1] == day] == [(SITE, day, 1, 0)]
+    finally:
+        db.close()
+
+
+def _waits_on_site_day_workers(conn: Connection) -> bool:
+    waiting = conn.execute(
+        text(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO site_day_workers%'"
+        )
+    ).scalar_one()
+    conn.commit()  # a fresh snapshot of pg_stat_activity on the next call
+    return bool(waiting)

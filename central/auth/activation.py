@@ -302,5 +302,7 @@ def access_state(db: Database, worker_id: str) -> dict[str, object]:
     }
 
 
-def _moment(us: int) -> datetime:
-    return datetime.fromtimestamp(us / 1_000_000, UTC)
+def _moment(us: int) -> str:
+    """A stored microsecond count as ISO 8601 text in UTC, as pages show stored moments
+    (the web ``local`` filter puts it on the deployment's clock)."""
+    return datetime.fromtimestamp(us / 1_000_000, UTC).isoformat()

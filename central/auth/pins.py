@@ -106,7 +106,7 @@ def _birth_forms(id_number: str) -> set[str]:
         return set()
     yyyy, mm, dd = birth[:4], birth[4:6], birth[6:]
     yy = yyyy[2:]
-    return {yy + mm + dd, mm + dd + yy, dd + mm + yy, yyyy + mm, mm + yyyy, dd + mm + yy}
+    return {yy + mm + dd, mm + dd + yy, dd + mm + yy, yyyy + mm, mm + yyyy}
 
 
 def check_pin_for(pin: str, id_number: str | None, phone: str | None) -> None:

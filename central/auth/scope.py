@@ -120,6 +120,14 @@ def require_role(who: Principal, *roles: Role) -> None:
         raise Forbidden(f"role {who.role.value} may not do this")
 
 
+def own_worker(who: Principal, refusal: str = "only a worker account has a personal view") -> str:
+    """The worker id of a worker's account, for the ``/me`` routes: they key every query on
+    the token's worker, never on a parameter, so any other account is refused (403)."""
+    if who.role is not Role.WORKER or not who.worker_id:
+        raise Forbidden(refusal)
+    return who.worker_id
+
+
 def require_project(
     conn: Connection, who: Principal, project_id: str, *roles: Role, whole: bool = False
 ) -> None:
@@ -336,6 +344,25 @@ def kept_by(conn: Connection, enterprise_id: int, worker_ids: list[str]) -> set[
 def keeps_record(conn: Connection, who: Principal, worker_id: str) -> bool:
     """Whether ``who`` may change the worker's person-wide record (see :func:`kept_records`)."""
     return worker_id in kept_records(conn, who, [worker_id])
+
+
+def editable_records(conn: Connection, who: Principal, worker_ids: list[str]) -> set[str]:
+    """Workers whose person-wide record (card, name, bank) ``who`` may change: those whose
+    whole numbers it may see (:func:`revealable`: it employs or pays them now) and whose
+    record it keeps (:func:`kept_records`): a few queries for any number of workers."""
+    if not worker_ids:
+        return set()
+    return revealable(conn, who, worker_ids) & kept_records(conn, who, worker_ids)
+
+
+def require_record_editor(conn: Connection, who: Principal, worker_id: str) -> None:
+    """403 unless ``who`` may change the worker's record (:func:`editable_records`), saying
+    which half of the rule fails; the caller has checked the worker is visible
+    (:func:`require_worker`)."""
+    if worker_id not in revealable(conn, who, [worker_id]):
+        raise Forbidden("only the worker's employer or general contractor edits the record")
+    if not keeps_record(conn, who, worker_id):
+        raise Forbidden("this worker's record is shared with another employer: the admin edits it")
 
 
 #: Warnings only supervisors and the admin read: a worker's wage complaint goes to the labour

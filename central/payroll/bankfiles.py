@@ -210,6 +210,7 @@ def import_results(
                 batch=batch_id,
                 state=b["state"],
             )
+        invalid_cards: set[str] = set()
         for n, entry in enumerate(entries, start=2):
             where = f"{path.name} line {n}"
             card = "".join(entry.get(spec.card_number, "").split())
@@ -282,7 +283,9 @@ def import_results(
                     # The card could not take the money: not a valid payroll card until
                     # the worker gives a new one (registry.worker_records.replace_card).
                     conn.execute(w.update().where(w.c.id == row.worker_id).values(card_valid=0))
-                    staff_spans.refresh(conn, [row.worker_id])
+                    invalid_cards.add(row.worker_id)
+        # their spans show the card's state: recomputed once for the file, not once a row
+        staff_spans.refresh(conn, invalid_cards)
         result.batch_state = settle_state(conn, batch_id)
         log(
             conn,

@@ -7,6 +7,7 @@ Attendance that still arrives after approval raises a warning
 (central/warnings/late_attendance.py): never a silent change to a signed batch.
 """
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Connection, func, select
@@ -63,19 +64,38 @@ def lines(conn: Connection, batch_id: int) -> list[dict[str, object]]:
     return [dict(r._mapping) for r in rows]
 
 
-def _write_lines(conn: Connection, batch_id: int, project_id: str, month: str) -> Computed:
+@dataclass(slots=True)
+class _Month:
+    """A month computed but not stored: the set-based path's query, the workers it leaves to
+    the Python path, and that path's lines for them. Approval compares it with the stored
+    lines and, when they differ, stores this same computation (not a second one)."""
+
+    query: compute_sql.MonthQuery | None
+    others: set[str]
+    computed: Computed
+
+
+def _compute_month(conn: Connection, project_id: str, month: str) -> _Month:
+    query = compute_sql.month_query(conn, project_id, month)
+    others = compute_sql.irregular_workers(conn, query, project_id, month)
+    return _Month(query, others, compute_month(conn, project_id, month, others))
+
+
+def _write_lines(
+    conn: Connection, batch_id: int, project_id: str, month: str, fresh: _Month | None = None
+) -> Computed:
     """Replace the batch's lines and their per-day rows; raise the wage-law warnings.
 
     The regular worker-months are computed and inserted by the database
-    (central/payroll/compute_sql.py); the rest by compute_month, as before.
+    (central/payroll/compute_sql.py); the rest by compute_month, as before. ``fresh``: the
+    month as the caller has just computed it (the computation reads no payroll lines).
     """
     p, pd = schema.payroll_lines, schema.payroll_line_days
     old = select(p.c.id).where(p.c.batch_id == batch_id)
     conn.execute(pd.delete().where(pd.c.line_id.in_(old)))
     conn.execute(p.delete().where(p.c.batch_id == batch_id))
-    query = compute_sql.month_query(conn, project_id, month)
-    others = compute_sql.irregular_workers(conn, query, project_id, month)
-    computed = compute_month(conn, project_id, month, others)
+    m = fresh if fresh is not None else _compute_month(conn, project_id, month)
+    query, others, computed = m.query, m.others, m.computed
     compute_sql.insert(conn, query, batch_id)
     rows = [
         {**line, "batch_id": batch_id, "state": "pending", "paid_fen": 0, "confirmation": "none"}
@@ -119,9 +139,11 @@ def _write_lines(conn: Connection, batch_id: int, project_id: str, month: str) -
 
 def month_lines(conn: Connection, project_id: str, month: str) -> list[dict[str, object]]:
     """The month's lines as a computation now gives them (not stored): both paths."""
-    query = compute_sql.month_query(conn, project_id, month)
-    others = compute_sql.irregular_workers(conn, query, project_id, month)
-    return compute_sql.line_rows(conn, query) + compute_month(conn, project_id, month, others).lines
+    return _lines_of(conn, _compute_month(conn, project_id, month))
+
+
+def _lines_of(conn: Connection, m: _Month) -> list[dict[str, object]]:
+    return compute_sql.line_rows(conn, m.query) + m.computed.lines
 
 
 def _refresh_related(db: Database, project_id: str, month: str) -> None:
@@ -227,10 +249,10 @@ def approve(
     project_id, month = str(b["project_id"]), str(b["month"])
     refresh_month(db, project_id, month)  # days ingest could not refresh, if any
     with db.begin() as conn:
-        fresh = month_lines(conn, project_id, month)
-        differing = _lines_differing(lines(conn, batch_id), fresh)
+        fresh = _compute_month(conn, project_id, month)
+        differing = _lines_differing(lines(conn, batch_id), _lines_of(conn, fresh))
         if differing:
-            _write_lines(conn, batch_id, project_id, month)
+            _write_lines(conn, batch_id, project_id, month, fresh)
             log(conn, batch_id, "recomputed", by_user, f"{differing} line(s) changed by events")
     if differing:
         raise Conflict.of(

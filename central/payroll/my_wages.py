@@ -59,13 +59,14 @@ def my_wages(conn: Connection, worker_id: str) -> dict[str, object]:
 
 def my_line(conn: Connection, worker_id: str, line_id: int) -> dict[str, object]:
     """One of the worker's lines with its days and adjustments; NotFound for anyone else's."""
-    lines = [x for x in my_wages(conn, worker_id)["lines"] if x["id"] == line_id]  # type: ignore[attr-defined]  # the dict's list
+    wages = my_wages(conn, worker_id)
+    lines = [x for x in wages["lines"] if x["id"] == line_id]  # type: ignore[attr-defined]  # the dict's list
     if not lines:
         raise NotFound(f"payroll line {line_id}")
     line = lines[0]
     return {
         "line": line,
-        "card": card_of(conn, worker_id),
+        "card": wages["card"],
         "days": days_of_lines(conn, [line_id])[line_id],
         "adjustments": line_adjustments(
             conn, str(line["project_id"]), worker_id, str(line["month"])

@@ -19,10 +19,11 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Connection, Integer, Select, case, func, select, true
+from sqlalchemy import ColumnElement, Connection, Integer, Select, case, func, select
 
 from central.attendance.closing import gate_horizon
 from central.registry.organisations import project_gates, project_zone
+from central.reports.project_scope import in_scope
 from central.storage import schema
 
 #: How long a gate may be quiet before today's row names it silent.
@@ -75,10 +76,6 @@ class Rows(BaseModel, Generic[T]):
     total: int
 
 
-def _in_scope(column: ColumnElement[str], projects: Collection[str] | None) -> ColumnElement[bool]:
-    return true() if projects is None else column.in_(sorted(projects))
-
-
 def _month_clause(column: ColumnElement[str], month: str) -> ColumnElement[bool]:
     """Dates of one ``YYYY-MM`` (the caller validated it)."""
     return column.like(f"{month}-%")
@@ -110,7 +107,7 @@ def project_days_select(
         func.count().label("workers"),
         func.coalesce(func.sum(_D.worked_minutes), 0).cast(Integer).label("hours"),
         func.sum(case((FLAGGED, 1), else_=0)).cast(Integer).label("flagged"),
-    ).where(_in_scope(_D.project_id, projects))
+    ).where(in_scope(_D.project_id, projects))
     if project_id:
         grouped = grouped.where(_D.project_id == project_id)
     if month:
@@ -160,7 +157,7 @@ def worker_days_select(
             func.substr(_D.local_date, 1, 7).label("month"),
         )
         .select_from(schema.attendance_days.join(schema.workers, w.id == _D.worker_id))
-        .where(_in_scope(_D.project_id, projects))
+        .where(in_scope(_D.project_id, projects))
     )
     if project_id:
         q = q.where(_D.project_id == project_id)

@@ -11,9 +11,10 @@ from collections.abc import Collection
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select, case, false, func, literal, select, true
+from sqlalchemy import ColumnElement, Select, case, func, literal, select
 
 from central.registry import divisions
+from central.reports.project_scope import in_scope
 from central.storage import schema
 
 
@@ -53,9 +54,7 @@ def projects_select(enterprise_id: int | None, projects: Collection[str] | None)
             gates.label("gates"),
         )
         .select_from(schema.projects.join(schema.enterprises, ent.id == p.contractor_id))
-        .where(
-            true() if projects is None else (p.id.in_(sorted(projects)) if projects else false())
-        )
+        .where(in_scope(p.id, projects))
     )
 
 

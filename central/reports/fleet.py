@@ -35,13 +35,13 @@ from sqlalchemy import (
     literal,
     null,
     select,
-    true,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from central.reports.listings import GATE_STATE
+from central.reports.project_scope import in_scope
 from central.storage import schema
 
 
@@ -172,7 +172,7 @@ def fleet_select(projects: Collection[str] | None) -> Select[Any]:
                 schema.device_sync, and_(s.site == d.site, s.device == d.device)
             )
         )
-        .where(true() if projects is None else d.site.in_(sorted(projects)))
+        .where(in_scope(d.site, projects))
     )
 
 
@@ -200,7 +200,8 @@ class GateRow(BaseModel):
     online_since: str | None = Field(
         None,
         description="when the gate came online, if its newest link transition is online "
-        "(UTC, ISO 8601; from heartbeats and events after an outage)",
+        "(ISO 8601 with the offset its source stamped; from heartbeats and events after "
+        "an outage)",
     )
     offline_since: str | None = Field(
         None,

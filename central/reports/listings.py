@@ -10,18 +10,15 @@ numbers are revealed by the registry's audited route, never by a list.
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, select, true
+from sqlalchemy import ColumnElement, Select, case, func, literal, select
 
 from central.registry.divisions import city_code, name_of
 from central.reports.overview import GATE_ONLINE
+from central.reports.project_scope import in_scope
 from central.storage import schema
 
 #: A gate's state as the overview counts it: ``online`` or ``offline``.
 GATE_STATE = case((GATE_ONLINE, literal("online")), else_=literal("offline"))
-
-
-def _in_scope(column: ColumnElement[str], projects: Collection[str] | None) -> ColumnElement[bool]:
-    return true() if projects is None else column.in_(sorted(projects))
 
 
 def projects_select(projects: Collection[str] | None) -> Select[Any]:
@@ -44,7 +41,7 @@ def projects_select(projects: Collection[str] | None) -> Select[Any]:
             workers.label("workers"),
         )
         .select_from(schema.projects.join(schema.enterprises, ent.id == p.contractor_id))
-        .where(_in_scope(p.id, projects))
+        .where(in_scope(p.id, projects))
     )
 
 
@@ -59,7 +56,7 @@ def workers_select(projects: Collection[str] | None) -> Select[Any]:
         w.bank.label("bank"),
     )
     if projects is not None:
-        query = query.where(w.id.in_(select(e.worker_id).where(_in_scope(e.project_id, projects))))
+        query = query.where(w.id.in_(select(e.worker_id).where(in_scope(e.project_id, projects))))
     return query
 
 

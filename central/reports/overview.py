@@ -35,7 +35,7 @@ from central.registry import staff_spans
 from central.reports.project_scope import in_scope
 from central.storage import schema
 
-__all__ = ["DailyCount", "Overview", "daily_on_site", "in_scope", "overview"]
+__all__ = ["DailyCount", "Overview", "daily_on_site", "overview"]
 
 
 class Overview(BaseModel):

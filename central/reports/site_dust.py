@@ -22,8 +22,9 @@ from collections.abc import Collection
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Connection, Select, case, exists, func, literal, select, true
+from sqlalchemy import ColumnElement, Connection, Select, case, exists, func, literal, select
 
+from central.reports.project_scope import in_scope
 from central.storage import schema
 from firmware_config.dust_profiles import PROFILES, WINDOW_SECONDS, Rule
 
@@ -34,7 +35,7 @@ CHART_WINDOWS = ("15min", "1h", "1min")
 
 
 def _scope(projects: Collection[str] | None) -> Any:
-    return true() if projects is None else schema.projects.c.id.in_(sorted(projects))
+    return in_scope(schema.projects.c.id, projects)
 
 
 def _latest_15min(column: str) -> Any:

@@ -19,7 +19,7 @@ away, and gates that are silent or behind. One function for ``GET
 
 import json
 from collections.abc import Callable, Collection
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -133,9 +133,10 @@ def on_site_now(conn: Connection, cut: WorkerCut, project_id: str, day: date) ->
 
 
 def arrivals_by_hour(
-    conn: Connection, cut: WorkerCut, project_id: str, day: date
+    conn: Connection, cut: WorkerCut, project_id: str, day: date, zone: tzinfo
 ) -> list[HourCount]:
-    """24 hours, zeros kept: each worker's first ``in`` of the day by its local hour."""
+    """24 hours, zeros kept: each worker's first ``in`` of the day by its local hour
+    (``zone``: the project's, which the caller already read to know its ``day``)."""
     a = schema.attendance.c
     clause = cut(a.worker_id)
     q = select(a.worker_id, func.min(a.captured_utc_us)).where(
@@ -143,7 +144,6 @@ def arrivals_by_hour(
     )
     if clause is not None:
         q = q.where(clause)
-    zone = organisations.project_zone(conn, project_id)
     counts = [0] * 24
     for _worker, first_us in conn.execute(q.group_by(a.worker_id)):
         local = datetime.fromtimestamp(first_us / 1_000_000, zone)
@@ -191,13 +191,14 @@ def site_today(conn: Connection, cut: WorkerCut, project_id: str, now: datetime)
     """Today at the project (the caller has checked it may see the project; ``cut``: the
     workers it may see there)."""
     found = organisations.project(conn, project_id)
-    day = now.astimezone(organisations.project_zone(conn, project_id)).date()
+    zone = organisations.project_zone(conn, project_id)
+    day = now.astimezone(zone).date()
     return SiteToday(
         project_id=project_id,
         project=str(found["name"]),
         day=day,
         on_site=on_site_now(conn, cut, project_id, day),
-        arrivals_by_hour=arrivals_by_hour(conn, cut, project_id, day),
+        arrivals_by_hour=arrivals_by_hour(conn, cut, project_id, day, zone),
         gates=gates_today(conn, project_id, day),
     )
 

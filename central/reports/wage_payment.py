@@ -22,7 +22,6 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy import (
     BigInteger,
-    ColumnElement,
     Integer,
     Select,
     and_,
@@ -30,9 +29,9 @@ from sqlalchemy import (
     func,
     literal,
     select,
-    true,
 )
 
+from central.reports.project_scope import in_scope
 from central.storage import schema
 
 STATUSES = (
@@ -61,10 +60,6 @@ class Payment(BaseModel):
     paid_fen: int = Field(description="what the bank confirmed paid")
     failed_lines: int
     days_overdue: int = Field(description="days past the due date when overdue, else 0")
-
-
-def _in_scope(column: ColumnElement[str], projects: Collection[str] | None) -> ColumnElement[bool]:
-    return true() if projects is None else column.in_(sorted(projects))
 
 
 def payments_select(
@@ -119,7 +114,7 @@ def payments_select(
                 per_batch, per_batch.c.batch_id == b.id
             )
         )
-        .where(_in_scope(b.project_id, projects))
+        .where(in_scope(b.project_id, projects))
     )
     if project_id:
         inner = inner.where(b.project_id == project_id)

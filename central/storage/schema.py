@@ -881,7 +881,7 @@ gate_links = Table(
     Column("site", String(64), nullable=False),
     Column("device", String(64), nullable=False),
     Column("state", String(8), nullable=False),  # online | offline
-    Column("since", String(40), nullable=False),  # when the state began (UTC, ISO 8601)
+    Column("since", String(40), nullable=False),  # when it began, ISO 8601 with its offset
     Column("cause", String(20), nullable=False),  # status | events | silent
     Column("recorded_at", String(40), nullable=False),
     Index("ix_gate_links_gate", "site", "device", "id"),

@@ -107,12 +107,18 @@ def reconcile(
         employed = set(conn.execute(select(e.worker_id).where(e.project_id == site)).scalars())
         want = employed - trained(conn, site, day) if required else set()
         have = barred(conn, site)
-        for worker_id in sorted(want - have):
+        # one statement each way: switching the rule on bars a whole site's workforce at once
+        since = now_iso()
+        if want - have:
             conn.execute(
-                b.insert().values(site=site, worker_id=worker_id, reason=REASON, since=now_iso())
+                b.insert(),
+                [
+                    {"site": site, "worker_id": w, "reason": REASON, "since": since}
+                    for w in sorted(want - have)
+                ],
             )
-        for worker_id in sorted(have - want):
-            conn.execute(b.delete().where(b.c.site == site, b.c.worker_id == worker_id))
+        if have - want:
+            conn.execute(b.delete().where(b.c.site == site, b.c.worker_id.in_(sorted(have - want))))
     changed = sorted(want ^ have)
     for worker_id in changed:
         galleries.touch_worker(site, worker_id)

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, exists, select
 from central.clock import now_iso
 from central.storage import schema
 from central.warnings.store import SYSTEM, add_history, raise_warning
+from central.warnings.subjects import system_note
 
 OVERDUE_KIND = "complaint_overdue"
 
@@ -49,14 +50,16 @@ def overdue_complaints(conn: Connection, today: date) -> int:
                 "arrears_case": r.arrears_case_id,
             },
         )
-        if r.warning_id is not None:
+        if r.warning_id is not None:  # a system note: shown in the reader's language
+            params = {"due_on": r.due_on}
             add_history(
                 conn,
                 r.warning_id,
                 SYSTEM,
                 None,
                 "noted",
-                f"not handled by {r.due_on}: a {OVERDUE_KIND} warning was raised",
+                system_note(OVERDUE_KIND, params),
+                {"note_kind": OVERDUE_KIND, "note_params": params},
             )
         t = schema.wage_complaints
         conn.execute(t.update().where(t.c.id == r.id).values(overdue_at=now_iso()))

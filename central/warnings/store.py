@@ -40,41 +40,17 @@ def raise_warning(
     Returns True when the warning is new. A handled warning stays handled: if the fact
     recurs in a new form (another month, another line) it has another key.
     """
-    assert severity in SEVERITIES
-    if params is not None:
-        subject = english(kind, params)
-    if subject is None:
-        raise ValueError(f"warning {key}: neither params nor a subject")
-    params_text = None if params is None else json.dumps(params, ensure_ascii=False, sort_keys=True)
-    t = schema.wage_warnings
-    state = conn.execute(select(t.c.state).where(t.c.key == key)).scalar_one_or_none()
-    body = json.dumps(evidence, ensure_ascii=False, sort_keys=True, default=str)
-    if state is None:
-        created = conn.execute(
-            t.insert().values(
-                key=key,
-                kind=kind,
-                severity=severity,
-                project_id=project_id,
-                worker_id=worker_id,
-                subject=subject[:200],
-                params=params_text,
-                evidence=body,
-                state="open",
-                created_at=now_iso(),
-            )
-        )
-        key_row = created.inserted_primary_key
-        assert key_row is not None  # an INSERT of one row always has its key
-        add_history(conn, int(key_row[0]), SYSTEM, None, "raised")
-        return True
-    if state == "open":
-        conn.execute(
-            t.update()
-            .where(t.c.key == key)
-            .values(evidence=body, subject=subject[:200], params=params_text)
-        )
-    return False
+    one = Raised(
+        key=key,
+        kind=kind,
+        severity=severity,
+        project_id=project_id,
+        evidence=evidence,
+        params=params,
+        worker_id=worker_id,
+        subject=subject,
+    )
+    return raise_many(conn, [one]) == 1  # one fact: the same statements as many
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +62,20 @@ class Raised:
     severity: str
     project_id: str | None
     evidence: dict[str, Any]
-    params: Mapping[str, Any]
+    params: Mapping[str, Any] | None
     worker_id: str | None = None
+    subject: str | None = None  # English, for a kind without a msgid (instead of params)
+
+    def __post_init__(self) -> None:
+        assert self.severity in SEVERITIES
+        if self.params is None and self.subject is None:
+            raise ValueError(f"warning {self.key}: neither params nor a subject")
 
 
 def raise_many(conn: Connection, warnings: Sequence[Raised]) -> int:
     """:func:`raise_warning` for many facts in a few statements (a region's payroll finds
-    overtime for a hundred thousand workers at once): the same rows, history and evidence
-    updates. Returns how many are new."""
+    overtime for a hundred thousand workers at once; :func:`raise_warning` is this for one).
+    Returns how many are new."""
     t, h = schema.wage_warnings, schema.warning_history
     by_key = {w.key: w for w in warnings}
     keys = list(by_key)
@@ -104,10 +86,14 @@ def raise_many(conn: Connection, warnings: Sequence[Raised]) -> int:
     at = now_iso()
 
     def texts(w: Raised) -> dict[str, object]:
-        assert w.severity in SEVERITIES
+        if w.params is None:
+            subject, params = str(w.subject), None
+        else:
+            subject = english(w.kind, w.params)
+            params = json.dumps(w.params, ensure_ascii=False, sort_keys=True)
         return {
-            "subject": english(w.kind, w.params)[:200],
-            "params": json.dumps(w.params, ensure_ascii=False, sort_keys=True),
+            "subject": subject[:200],
+            "params": params,
             "evidence": json.dumps(w.evidence, ensure_ascii=False, sort_keys=True, default=str),
         }
 

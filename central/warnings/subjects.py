@@ -16,11 +16,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, tzinfo
 from typing import Any
 
-
-def N_(message: str) -> str:
-    """Mark a msgid for extraction (central.web.i18n.N_; warnings cannot import the web)."""
-    return message
-
+from central.errors import N_
+from central.wages.money import yuan
 
 #: kind → the subject's msgid; ``%(name)s`` placeholders are the warning's ``params``. The
 #: msgids are the English subjects stored before (older readers match on them); the English
@@ -69,6 +66,7 @@ SYSTEM_NOTES: dict[str, str] = {
     "gate_heard": N_("gate heard from at %(at)s"),
     "gate_sent_events": N_("gate heard from: it sent events again"),
     "dust_cleared": N_("the gate reported the alarm cleared at %(at)s"),
+    "complaint_overdue": N_("not handled by %(due_on)s: a complaint_overdue warning was raised"),
 }
 
 _TIMES = ("since", "at")
@@ -81,15 +79,15 @@ def _shown(params: Mapping[str, Any], zone: tzinfo | None) -> dict[str, Any]:
         if isinstance(value, float):
             value = f"{value:g}"
         if key.endswith("_fen") and isinstance(value, int) and not isinstance(value, bool):
-            sign = "-" if value < 0 else ""
-            out[key[: -len("_fen")] + "_yuan"] = f"{sign}{abs(value) // 100}.{abs(value) % 100:02d}"
+            out[key[: -len("_fen")] + "_yuan"] = yuan(value)
         if zone is not None and (key in _TIMES or key.endswith("_at")) and isinstance(value, str):
             try:
                 at = datetime.fromisoformat(value)
             except ValueError:
                 at = None
             if at is not None and at.tzinfo is not None:
-                value = at.astimezone(zone).isoformat(timespec="seconds")
+                # As every page shows a moment (the ``moment`` filter): site date and minute.
+                value = at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         out[key] = value
     return out
 

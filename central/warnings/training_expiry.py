@@ -19,7 +19,7 @@ def training_expiring(conn: Connection, today: date) -> int:
     """Open a warning per (project, worker, course) whose newest record ends within the
     project's warning days; returns how many are new."""
     t, e, r = schema.trainings.c, schema.employments.c, schema.training_rules.c
-    warn = dict(conn.execute(select(r.project_id, r.warn_days)).tuples().all())
+    warn = dict(conn.execute(select(r.project_id, r.warn_days)).all())
     horizon = (today + timedelta(days=max([DEFAULT_WARN_DAYS, *warn.values()]))).isoformat()
     newest: dict[tuple[str, str, str], tuple[int, str]] = {}
     for row in conn.execute(
@@ -33,7 +33,7 @@ def training_expiring(conn: Connection, today: date) -> int:
             select(e.project_id, e.worker_id).where(
                 (e.end_date.is_(None)) | (e.end_date >= today.isoformat())
             )
-        ).tuples()
+        )
     )
     new = 0
     for (project_id, worker_id, course), (training_id, valid_until) in newest.items():

@@ -16,10 +16,8 @@ from central.api.deps import DbDep, ServiceDep
 from central.api.errors import AUTHENTICATED, error_responses
 from central.api.routes.faces import gallery_notifier
 from central.auth.deps import CurrentUser, client_address
-from central.auth.scope import require_project
-from central.auth.users import Principal, Role
+from central.auth.scope import own_worker, require_project
 from central.contracts import econtracts, templates
-from central.errors import Forbidden
 from central.storage import Database
 from central.training import courses, entry
 from central.training.material import read_upload
@@ -334,23 +332,17 @@ def put_rule(
 # --- the worker's own -------------------------------------------------------------------
 
 
-def _worker(who: Principal) -> str:
-    if who.role is not Role.WORKER or not who.worker_id:
-        raise Forbidden("only a worker account has a personal view")
-    return who.worker_id
-
-
 @me_router.get("/econtracts", response_model=list[ContractOut])
 def my_contracts(db: DbDep, who: CurrentUser) -> list[dict[str, Any]]:
     """My contracts sent to me or signed."""
-    _worker(who)
+    own_worker(who)
     with db.engine.connect() as conn:
         return econtracts.listing(conn, who)
 
 
 @me_router.get("/econtracts/{contract_id}/pdf", response_class=Response, responses=PDF_ANSWER)
 def my_contract_pdf(contract_id: DbId, db: DbDep, who: CurrentUser) -> Response:
-    _worker(who)
+    own_worker(who)
     with db.engine.connect() as conn:
         data, digest = econtracts.document(conn, who, contract_id)
     return _pdf(data, f"contract-{contract_id}.pdf", digest)
@@ -365,21 +357,21 @@ def sign_contract(
     contract_id: DbId, body: SignIn, request: Request, db: DbDep, who: CurrentUser
 ) -> dict[str, Any]:
     """Sign a sent contract by re-entering my password or PIN (throttled like a sign-in)."""
-    _worker(who)
+    own_worker(who)
     return econtracts.sign(db, who, contract_id, body.password, client_address(request))
 
 
 @me_router.get("/training", response_model=list[MyCourse])
 def my_training(db: DbDep, who: CurrentUser) -> list[dict[str, Any]]:
     """My assigned courses: pending, valid (with its end date) or expired."""
-    worker_id = _worker(who)
+    worker_id = own_worker(who)
     with db.engine.connect() as conn:
         return courses.worker_courses(conn, worker_id)
 
 
 @me_router.get("/training/{course_id}/material", response_class=Response, responses=PDF_ANSWER)
 def my_course_material(course_id: DbId, db: DbDep, who: CurrentUser) -> Response:
-    _worker(who)
+    own_worker(who)
     with db.engine.connect() as conn:
         data = courses.material_pdf(conn, who, course_id)
     return _pdf(data, f"course-{course_id}.pdf", "")

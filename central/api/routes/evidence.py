@@ -25,16 +25,22 @@ JSON_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get(
-    "/workers/{worker_id}/evidence",
-    response_class=HTMLResponse,
-    responses={
+def statement_answers(whose: str) -> dict[int | str, dict[str, Any]]:
+    """The documented answers of a statement route (the inspector's and the worker's own):
+    ``whose`` statement as HTML or a workbook, errors as JSON."""
+    return {
         200: {
-            "description": "the statement: HTML by default, a workbook with format=xlsx",
+            "description": f"{whose}: HTML by default, a workbook with format=xlsx",
             "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
         },
         **JSON_ERRORS,
-    },
+    }
+
+
+@router.get(
+    "/workers/{worker_id}/evidence",
+    response_class=HTMLResponse,
+    responses=statement_answers("the statement"),
 )
 def evidence(
     worker_id: WorkerIdText,

@@ -14,9 +14,8 @@ from pydantic import BaseModel
 from central.api.deps import DbDep, ServiceDep
 from central.api.errors import AUTHENTICATED, error_responses
 from central.api.routes.faces import gallery_notifier
-from central.api.routes.worker_help import own_worker
 from central.auth.deps import CurrentUser, SealerDep
-from central.auth.scope import job_owner, job_poster
+from central.auth.scope import job_owner, job_poster, own_worker
 from central.clock import zone
 from central.errors import NotFound
 from central.registry import jobs

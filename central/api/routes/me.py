@@ -21,10 +21,10 @@ from central.attendance.days import worker_days
 from central.attendance.periods import month_range
 from central.attendance.today import worker_today
 from central.auth.deps import CurrentUser, SealerDep
-from central.auth.scope import require_role
-from central.auth.users import Principal, Role
+from central.auth.scope import own_worker, require_role
+from central.auth.users import Role
 from central.clock import zone
-from central.errors import Conflict, Forbidden, NotFound
+from central.errors import Conflict, NotFound
 from central.payroll.confirmation import respond
 from central.payroll.my_wages import my_line, my_wages
 from central.payroll.worker_lines import worker_lines
@@ -37,12 +37,6 @@ from wireproto.qr import DEFAULT_TTL_S, issue_token, public_key_text
 router = APIRouter(
     prefix="/api/v1/me", tags=["worker"], responses=error_responses(*AUTHENTICATED, 403)
 )
-
-
-def _worker(who: Principal) -> str:
-    if who.role is not Role.WORKER or not who.worker_id:
-        raise Forbidden("only a worker account has a personal view")
-    return who.worker_id
 
 
 def _projects(db: Database, worker_id: str) -> list[str]:
@@ -58,7 +52,7 @@ def my_days(
     db: DbDep, who: CurrentUser, month: Annotated[Month, Query()]
 ) -> list[AttendanceDayPublic]:
     """My days of the month on every project, as stored (a read never recomputes them)."""
-    worker_id = _worker(who)
+    worker_id = own_worker(who)
     first, last = month_range(month)
     with db.engine.connect() as conn:
         return [
@@ -74,19 +68,19 @@ def _lines(db: Database, worker_id: str, paid_only: bool = False) -> list[dict[s
 @router.get("/payroll-lines", response_model=list[WorkerLine])
 def my_lines(db: DbDep, who: CurrentUser) -> list[WorkerLine]:
     """My wage line for each month: days, hours, overtime, gross, deductions, net, state."""
-    return [WorkerLine.model_validate(line) for line in _lines(db, _worker(who))]
+    return [WorkerLine.model_validate(line) for line in _lines(db, own_worker(who))]
 
 
 @router.get("/payments", response_model=list[WorkerLine])
 def my_payments(db: DbDep, who: CurrentUser) -> list[WorkerLine]:
     """My paid lines (what reached my card, with the bank's reference)."""
-    return [WorkerLine.model_validate(line) for line in _lines(db, _worker(who), paid_only=True)]
+    return [WorkerLine.model_validate(line) for line in _lines(db, own_worker(who), paid_only=True)]
 
 
 @router.get("/contracts", response_model=MyContracts)
 def my_contracts(db: DbDep, who: CurrentUser) -> MyContracts:
     """My labour contracts and safety training."""
-    worker_id = _worker(who)
+    worker_id = own_worker(who)
     c, t = schema.contracts.c, schema.trainings.c
     with db.engine.connect() as conn:
         return MyContracts.model_validate(
@@ -114,7 +108,7 @@ class DisputeIn(BaseModel):
 )
 def confirm_line(line_id: DbId, db: DbDep, who: CurrentUser) -> PayrollLinePublic:
     """I agree with this line (the signature on the wage sheet)."""
-    return PayrollLinePublic.model_validate(respond(db, line_id, _worker(who), confirm=True))
+    return PayrollLinePublic.model_validate(respond(db, line_id, own_worker(who), confirm=True))
 
 
 @router.post(
@@ -124,7 +118,7 @@ def confirm_line(line_id: DbId, db: DbDep, who: CurrentUser) -> PayrollLinePubli
 )
 def dispute_line(line_id: DbId, body: DisputeIn, db: DbDep, who: CurrentUser) -> PayrollLinePublic:
     """I do not agree: the line is held back from the bank and flagged, with my reason."""
-    answered = respond(db, line_id, _worker(who), confirm=False, reason=body.reason)
+    answered = respond(db, line_id, own_worker(who), confirm=False, reason=body.reason)
     return PayrollLinePublic.model_validate(answered)
 
 
@@ -162,7 +156,7 @@ class MyLineDetail(BaseModel):
 def get_my_wages(db: DbDep, who: CurrentUser) -> MyWages:
     """My lines, newest month first, with the card they are paid to (masked) and the status of
     any dispute (the My wages page shows the same)."""
-    worker_id = _worker(who)
+    worker_id = own_worker(who)
     with db.engine.connect() as conn:
         return MyWages.model_validate(my_wages(conn, worker_id))
 
@@ -170,7 +164,7 @@ def get_my_wages(db: DbDep, who: CurrentUser) -> MyWages:
 @router.get("/wages/{line_id}", response_model=MyLineDetail, responses=error_responses(404))
 def get_my_line(line_id: DbId, db: DbDep, who: CurrentUser) -> MyLineDetail:
     """One of my lines with its per-day breakdown and its additions and deductions."""
-    worker_id = _worker(who)
+    worker_id = own_worker(who)
     with db.engine.connect() as conn:
         return MyLineDetail.model_validate(my_line(conn, worker_id, line_id))
 
@@ -179,7 +173,7 @@ def get_my_line(line_id: DbId, db: DbDep, who: CurrentUser) -> MyLineDetail:
 def my_today(db: DbDep, who: CurrentUser, request: Request) -> MyToday:
     """Today (the deployment's time zone): checked in or not, at which gate and when; the
     projects I may check in on; whether a gate can recognise my face."""
-    worker_id = _worker(who)
+    worker_id = own_worker(who)
     day = datetime.now(zone(request.app.state.service.settings.timezone)).date()
     with db.engine.connect() as conn:
         return MyToday.model_validate(worker_today(conn, worker_id, day))
@@ -194,7 +188,7 @@ def checkin_qr(
     ttl_s: Annotated[int, Query(ge=30, le=600)] = DEFAULT_TTL_S,
 ) -> CheckinToken:
     """A short-lived check-in token signed by central (for workers without face consent)."""
-    worker_id = _worker(who)
+    worker_id = own_worker(who)
     if project_id not in _projects(db, worker_id):
         raise NotFound(f"project {project_id}")
     with db.engine.connect() as conn:

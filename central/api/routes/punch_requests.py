@@ -13,12 +13,13 @@ from central.api.errors import AUTHENTICATED, error_responses
 from central.attendance import punch_requests as punches
 from central.auth.deps import CurrentUser
 from central.auth.scope import (
+    own_worker,
     project_workers_filter,
     require_project,
     require_worker_on_project,
 )
 from central.auth.users import Principal, Role
-from central.errors import Forbidden, NotFound
+from central.errors import NotFound
 from central.storage import Database, schema
 from central.validation import DbId, FreeText, LocalDate, Month, ProjectId
 
@@ -80,9 +81,7 @@ router = APIRouter(
 
 
 def _worker(who: Principal) -> str:
-    if who.role is not Role.WORKER or not who.worker_id:
-        raise Forbidden("only a worker account files supplementary-punch requests")
-    return who.worker_id
+    return own_worker(who, "only a worker account files supplementary-punch requests")
 
 
 @me_router.post(

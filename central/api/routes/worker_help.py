@@ -12,13 +12,11 @@ from fastapi.responses import HTMLResponse
 
 from central.api.deps import DbDep
 from central.api.errors import AUTHENTICATED, error_responses
-from central.api.routes.evidence import JSON_ERRORS, XLSX, statement
+from central.api.routes.evidence import JSON_ERRORS, statement, statement_answers
 from central.auth.deps import CurrentUser
-from central.auth.scope import worker_projects
-from central.auth.users import Principal, Role
+from central.auth.scope import own_worker, worker_projects
 from central.clock import zone
 from central.complaints import filing
-from central.errors import Forbidden
 from central.registry.face_data import FaceData, face_data
 from central.reports.evidence import gather
 from central.validation import DbId, LocalDate
@@ -26,12 +24,6 @@ from central.validation import DbId, LocalDate
 router = APIRouter(
     prefix="/api/v1/me", tags=["worker"], responses=error_responses(*AUTHENTICATED, 403)
 )
-
-
-def own_worker(who: Principal) -> str:
-    if who.role is not Role.WORKER or not who.worker_id:
-        raise Forbidden("only a worker account has a personal view")
-    return who.worker_id
 
 
 @router.get("/face-data", response_model=FaceData)
@@ -82,11 +74,7 @@ def file_complaint(
     "/evidence",
     response_class=HTMLResponse,
     responses={
-        200: {
-            "description": "my statement: HTML by default, a workbook with format=xlsx",
-            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
-        },
-        **JSON_ERRORS,
+        **statement_answers("my statement"),
         403: {**JSON_ERRORS[404], "description": "not a worker's account"},
     },
 )

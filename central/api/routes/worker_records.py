@@ -4,7 +4,7 @@ or bank, and the card's history. Each change is audited (central/registry/worker
 Who may: the admin, and an enterprise admin who may see the worker's whole numbers (its
 current employer or the general contractor of a project the worker works on) and keeps the
 record (no other employer employs the worker outside its projects: a new card is the one
-every employer's bank file pays, scope.kept_records); anyone else who can see the worker
+every employer's bank file pays, scope.require_record_editor); anyone else who can see the worker
 gets 403, anyone who cannot, 404.
 """
 
@@ -18,9 +18,8 @@ from central.api.errors import AUTHENTICATED, error_responses
 from central.api.schemas.registry import WorkerPublic
 from central.audit import Actor
 from central.auth.deps import CurrentUser, SealerDep, client_address
-from central.auth.scope import keeps_record, require_worker, revealable
+from central.auth.scope import require_record_editor, require_worker
 from central.auth.users import Principal
-from central.errors import Forbidden
 from central.registry.worker_records import (
     CardReplacement,
     WorkerUpdate,
@@ -38,12 +37,7 @@ EDIT = error_responses(403, 404)
 def _may_edit(db: Database, who: Principal, worker_id: str) -> None:
     with db.engine.connect() as conn:
         require_worker(conn, who, worker_id)
-        if worker_id not in revealable(conn, who, [worker_id]):
-            raise Forbidden("only the worker's employer or general contractor edits the record")
-        if not keeps_record(conn, who, worker_id):
-            raise Forbidden(
-                "this worker's record is shared with another employer: the admin edits it"
-            )
+        require_record_editor(conn, who, worker_id)
 
 
 def _actor(who: Principal, request: Request) -> Actor:

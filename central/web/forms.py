@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
+from starlette.requests import Request
 
 from central.web import i18n
 from central.web.i18n import N_
@@ -145,3 +146,12 @@ def refusal(field: str, label: str, message: str | BaseException) -> dict[str, F
         reason, params = refusal_reason(message)
         return {field: FieldError(field, label, reason, params=params or None)}
     return {field: FieldError(field, label, message, translate=False)}
+
+
+async def submitted(request: Request, keys: tuple[str, ...], limit: int = 500) -> dict[str, str]:
+    """The posted form's ``keys`` as trimmed text, each cut to ``limit`` characters (a missing
+    field is ``""``): the values a page validates and, when refused, shows again. The cut
+    keeps an oversized post from being echoed back whole; the service's model still decides
+    the real length limit and names the field."""
+    form = await request.form()
+    return {k: str(form.get(k, "")).strip()[:limit] for k in keys}

@@ -64,6 +64,13 @@ def choices(conn: Connection, who: Principal) -> tuple[ProjectChoice, ...]:
     return tuple(ProjectChoice(r.id, r.name) for r in conn.execute(q))
 
 
+def form_choices(request: Request, who: Principal) -> list[tuple[str, str]]:
+    """The caller's projects as ``(id, name)`` pairs for a form's project field
+    (``form_fields.html``'s ``project_select`` unpacks pairs), in :func:`choices`' order."""
+    with database(request).engine.connect() as conn:
+        return [(c.id, c.name) for c in choices(conn, who)]
+
+
 def pick(conn: Connection, who: Principal, project: str | None) -> Picked:
     """The project named by ``project`` (404 outside the caller's scope) or the first one."""
     offered = choices(conn, who)

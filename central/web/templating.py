@@ -13,6 +13,7 @@ data), and the pre-session cookie when the page created one for its forms' CSRF 
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from central.auth.users import Principal, Role
+from central.clock import zone
 from central.wages.money import yuan
 from central.web import csrf, i18n
 from central.web.i18n import N_
@@ -127,18 +129,30 @@ def _yuan(fen: int | None) -> str:
 
 
 _MOMENT = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
+_UTC = ("Z", "+00:00")
 
 
-def _moment(value: object) -> object:
-    """A stored ISO 8601 moment as a person reads it, in the zone it was recorded in:
-    ``2025-06-09T08:00:00+08:00`` → ``2025-06-09 08:00`` inside a ``<time>`` element that keeps
-    the exact value (and its offset as the tooltip). Anything else is returned unchanged, so
-    the filter can stand on every table cell; JSON twins and exports keep the stored text."""
+@pass_context
+def _moment(context: Context, value: object) -> object:
+    """A stored ISO 8601 moment as a person reads it: ``2025-06-09T08:00:00+08:00`` →
+    ``2025-06-09 08:00`` inside a ``<time>`` element that keeps the exact value (and its offset
+    as the tooltip). A moment a site recorded keeps that site's clock (it carries the site's
+    offset); one central stamped itself in UTC (audit, sent, signed, filed …) is shown on the
+    deployment's clock (``settings.timezone``), so nobody reads 14:13 for what happened at
+    22:13 in Nanning. Anything else is returned unchanged, so the filter can stand on every
+    table cell; JSON twins and exports keep the stored text."""
     if not isinstance(value, str):
         return value
     m = _MOMENT.match(value)
     if m is None:
         return value
+    request = context.get("request")
+    service = getattr(request.app.state, "service", None) if isinstance(request, Request) else None
+    if m[4] in _UTC and service is not None:
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        value = at.astimezone(zone(service.settings.timezone)).isoformat(timespec="seconds")
+        m = _MOMENT.match(value)
+        assert m is not None
     offset = "UTC" if m[4] == "Z" else m[4]
     return Markup('<time datetime="{}" title="{}">{} {}</time>').format(value, offset, m[1], m[2])
 

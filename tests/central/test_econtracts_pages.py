@@ -39,9 +39,8 @@ def world(
     )
     e = schema.employments.c
     with db.engine.connect() as conn:
-        ids = dict(
-            conn.execute(select(e.worker_id, e.id).where(e.project_id == "ent-a")).tuples().all()
-        )
+        rows = conn.execute(select(e.worker_id, e.id).where(e.project_id == "ent-a")).all()
+    ids = {worker_id: employment_id for worker_id, employment_id in rows}
     made = econtracts.generate(db, boss, ids["EA1"], gc_t["id"])
     econtracts.send(db, boss, made["id"])
     econtracts.generate(db, boss, ids["EA2"], gc_t["id"])
@@ -110,39 +109,28 @@ def test_training_records_and_the_rule_by_reach(world) -> None:  # type: ignore[
     client, _ent, _db = world
     sign_in(client, "site-mgr")
     token = csrf(client, "/console/enterprise/training?project=ent-a")
+    fields = {
+        "csrf_token": token,
+        "title": "入场教育",
+        "hours": "8",
+        "valid_days": "365",
+        "material_text": "安全帽",
+    }
     answer = client.post(
         "/console/enterprise/training-courses?project=ent-a",
-        data={
-            "csrf_token": token,
-            "title": "入场教育",
-            "hours": "x",
-            "valid_days": "365",
-            "material_text": "安全帽",
-        },
+        data={**fields, "hours": "x"},
     )
     assert answer.status_code == 422 and 'id="error-hours"' in answer.text
     assert 'value="入场教育"' in answer.text
     answer = client.post(
         "/console/enterprise/training-courses?project=ent-a",
-        data={
-            "csrf_token": token,
-            "title": "入场教育",
-            "hours": "8",
-            "valid_days": "365",
-            "material_text": "安全帽",
-        },
+        data=fields,
         files={"material_pdf": ("a.pdf", b"not a pdf at all", "application/pdf")},
     )
     assert answer.status_code == 422 and 'id="error-material_pdf"' in answer.text
     answer = client.post(
         "/console/enterprise/training-courses?project=ent-a",
-        data={
-            "csrf_token": token,
-            "title": "入场教育",
-            "hours": "8",
-            "valid_days": "365",
-            "material_text": "安全帽",
-        },
+        data=fields,
         follow_redirects=False,
     )
     assert answer.status_code == 303

@@ -13,11 +13,14 @@ from pathlib import Path
 
 from factories import SECRET, _signed, new_db, registered_project
 from sqlalchemy import select
+from web_client import add_users, console_client, sign_in
 
+from central.clock import zone
 from central.reports.fleet import GateRow, fleet_select
 from central.storage import Database, schema
 from central.storage.database import StoredEvent
 from central.warnings import devices
+from conftest import api_headers
 from wireproto import DustReadingBody
 
 SILENT = timedelta(minutes=30)
@@ -121,23 +124,16 @@ def test_a_gates_outages_are_recorded_once_each(tmp_path: Path) -> None:
 
 
 def test_the_api_and_the_gates_page_carry_the_transition(tmp_path: Path) -> None:
-    from fastapi.testclient import TestClient
-
-    from central.api.app import create_app
-    from central.service import CentralService
-    from central.settings import CentralSettings
-    from conftest import api_headers
-
     db, sealer = new_db(tmp_path)
     registered_project(db, sealer, "site-a", {})
     db.add_device("site-a", "gate-2", SECRET.hex())
+    add_users(db, {"root": {"role": "admin"}})
     beat = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=2)
     _status(db, "online", beat)
     devices.watch(db, datetime.now(UTC), SILENT)
     db.close()
     url = str(tmp_path / "central.db")
-    service = CentralService(CentralSettings(db=url))
-    with TestClient(create_app(service, manage_service=False)) as client:
+    with console_client(url) as client:
         gates = client.get("/api/v1/fleet/gates", headers=api_headers(url)).json()
         by = {g["device"]: g for g in gates}
         assert (by["gate-1"]["online_since"], by["gate-1"]["offline_since"]) == (
@@ -145,4 +141,7 @@ def test_the_api_and_the_gates_page_carry_the_transition(tmp_path: Path) -> None
             None,
         )
         assert (by["gate-2"]["online_since"], by["gate-2"]["offline_since"]) == (None, None)
-    service.db.close()
+        page = sign_in(client, "root").get("/console/gates").text
+        # central's own stamp, shown on the deployment's clock (Asia/Shanghai by default)
+        shown = beat.astimezone(zone("Asia/Shanghai")).isoformat()
+        assert f'data-column="online_since"><time datetime="{shown}"' in page

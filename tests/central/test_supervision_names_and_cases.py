@@ -88,7 +88,7 @@ def test_fen_parameters_read_as_yuan_and_times_as_local() -> None:
     )
     assert text is not None and "1234.05" in text and "0.05" in text and "fen" not in text
     shown = fill("%(since)s", {"since": "2026-11-30T01:00:00+00:00"}, ZoneInfo("Asia/Shanghai"))
-    assert shown == "2026-11-30T09:00:00+08:00"
+    assert shown == "2026-11-30 09:00"
 
 
 def test_the_queue_page_twin_and_export_say_subjects_in_the_readers_language(world) -> None:  # type: ignore[no-untyped-def]
@@ -133,8 +133,8 @@ def test_the_queue_page_twin_and_export_say_subjects_in_the_readers_language(wor
             assert item["subject"] == fill(SUBJECTS[kind], params)
 
 
-def test_system_notes_in_the_history_follow_the_reader(world) -> None:  # type: ignore[no-untyped-def]
-    client, region, url = world
+def _gate_silent_then_heard(region, url: str, gate: str) -> int:  # type: ignore[no-untyped-def]
+    """A device_offline warning on ``gate``, raised by the scanner and resolved when it is heard."""
     from datetime import UTC, datetime, timedelta
 
     from factories import SECRET
@@ -142,29 +142,58 @@ def test_system_notes_in_the_history_follow_the_reader(world) -> None:  # type: 
     from central.warnings.devices import scan_gates
 
     db = Database(url)
-    db.add_device(region.liuzhou, "gate-9", SECRET.hex())  # heard of three hours ago, then now
+    db.add_device(region.liuzhou, gate, SECRET.hex())  # heard of three hours ago, then now
     gone = datetime.now(UTC) - timedelta(hours=3)
-    db.set_device_status(region.liuzhou, "gate-9", '{"state":"online"}', gone.isoformat())
+    db.set_device_status(region.liuzhou, gate, '{"state":"online"}', gone.isoformat())
     with db.begin() as conn:
         scan_gates(conn, datetime.now(UTC), timedelta(minutes=30))
-    db.set_device_status(
-        region.liuzhou, "gate-9", '{"state":"online"}', datetime.now(UTC).isoformat()
-    )
+    db.set_device_status(region.liuzhou, gate, '{"state":"online"}', datetime.now(UTC).isoformat())
     with db.begin() as conn:
         scan_gates(conn, datetime.now(UTC), timedelta(minutes=30))
     w = schema.wage_warnings.c
     with db.engine.connect() as conn:
         warning_id = conn.execute(
             select(w.id).where(
-                w.kind == "device_offline", w.evidence.contains('"device": "gate-9"')
+                w.kind == "device_offline", w.evidence.contains(f'"device": "{gate}"')
             )
         ).scalar_one()
     db.close()
+    return int(warning_id)
+
+
+def test_system_notes_in_the_history_follow_the_reader(world) -> None:  # type: ignore[no-untyped-def]
+    client, region, url = world
+    warning_id = _gate_silent_then_heard(region, url, "gate-9")
     sign_in(client, "root")
     page = client.get(f"/console/warnings/{warning_id}").text
     assert "恢复通信" in page and "gate heard from" not in page
     sign_in(client, "root", english=True)
     assert "The gate was heard from at" in client.get(f"/console/warnings/{warning_id}").text
+
+
+def test_evidence_and_the_automatic_actor_read_in_the_readers_language(world) -> None:  # type: ignore[no-untyped-def]
+    """The stored evidence keeps its English keys (the API's); the page names each one, shows
+    its moments on the clock and says who acted on its own."""
+    client, region, url = world
+    warning_id = _gate_silent_then_heard(region, url, "gate-8")
+    sign_in(client, "root")
+    page = client.get(f"/console/warnings/{warning_id}").text
+    evidence = page[page.index('class="facts evidence"') : page.index('id="history-title"')]
+    for label in ("失联时长（分钟）", "最后通信时间", "最后状态", "设备编号", "工地"):
+        assert f"<dt>{label}</dt>" in evidence, label
+    assert "silent_minutes" not in evidence.replace('data-evidence="silent_minutes"', "")
+    heard = re.search(r'data-evidence="last_heard"><time datetime="([^"]+)"', evidence)
+    assert (
+        heard is not None
+        and "T" not in evidence[heard.end() : evidence.index("</time>", heard.end())]
+    )
+    assert "系统自动" in page[page.index('id="history-title"') :]
+    sign_in(client, "root", english=True)
+    page = client.get(f"/console/warnings/{warning_id}").text
+    assert "<dt>Silent for (minutes)</dt>" in page and "central (automatic)" in page
+    api = client.get("/api/v1/warnings", headers=api_headers(url)).json()
+    (item,) = [i for i in api if i["id"] == warning_id]
+    assert {"silent_minutes", "last_heard"} <= set(item["evidence"])
 
 
 # ---- division names -------------------------------------------------------------------

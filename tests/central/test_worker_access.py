@@ -412,9 +412,13 @@ def test_activation_page_in_the_enterprise_console(world: World) -> None:
     assert code is not None
     assert 'src="data:image/svg+xml' in issued.text
     assert f"/worker/activate?code={code[1]}" in issued.text
+    # the moments on the deployment's clock: the last code's issue and expiry, the validity
+    on_site = re.compile(r'<time datetime="[^"]+\+08:00" title="\+08:00">')
+    assert len(on_site.findall(issued.text)) == 3
     # shown once: the page afterwards only says a code is waiting
     again = client.get("/console/enterprise/workers/NN2/activation")
     assert code[1] not in again.text
+    assert len(on_site.findall(again.text)) == 2
     # another enterprise's worker, a supervisor: nothing
     assert client.get("/console/enterprise/workers/LZ1/activation").status_code == 404
     sup = TestClient(world.client.app)

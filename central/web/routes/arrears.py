@@ -28,7 +28,7 @@ from central.registry.divisions import in_city
 from central.storage import schema
 from central.warnings import cases as warning_cases
 from central.web import project_picker, tables
-from central.web.forms import REASONS, FieldError, field_errors
+from central.web.forms import REASONS, FieldError, field_errors, submitted
 from central.web.i18n import N_
 from central.web.refusals import refusal_text
 from central.web.routes.enterprise_jobs import yuan_to_fen
@@ -136,11 +136,6 @@ ACTIONS = (
 )
 
 
-async def _form(request: Request, keys: tuple[str, ...]) -> dict[str, str]:
-    form = await request.form()
-    return {k: str(form.get(k, "")).strip()[:1000] for k in keys}
-
-
 def _money(values: dict[str, str], data: dict[str, Any]) -> None:
     """The form's yuan as the service's fen (text that is no amount goes on, and is refused
     by the model as ``amount_fen``, shown against ``amount_yuan``)."""
@@ -157,12 +152,6 @@ def _errors(exc: ValidationError) -> dict[str, FieldError]:
     return errors
 
 
-def _projects(request: Request, who: Principal) -> list[tuple[str, str]]:
-    """The projects the caller may open a case on: (id, name), by name (the API's scope)."""
-    with database(request).engine.connect() as conn:
-        return [(c.id, c.name) for c in project_picker.choices(conn, who)]
-
-
 def _new_form(
     request: Request,
     who: Principal,
@@ -176,7 +165,7 @@ def _new_form(
         status_code=422 if errors else 200,
         values=values or {},
         errors=errors or {},
-        projects=_projects(request, who),
+        projects=project_picker.form_choices(request, who),
     )
 
 
@@ -188,7 +177,7 @@ def new_case(request: Request, who: Supervisor, project: str = "") -> Response:
 
 @router.post("/arrears/new")
 async def create_case(request: Request, who: Supervisor) -> Response:
-    values = await _form(request, ("project_id", "amount_yuan", "workers", "summary"))
+    values = await submitted(request, ("project_id", "amount_yuan", "workers", "summary"), 1000)
     data: dict[str, Any] = {k: v for k, v in values.items() if v and k != "amount_yuan"}
     _money(values, data)
     try:
@@ -272,7 +261,9 @@ def case_page(request: Request, who: Supervisor, case_id: str, saved: str = "") 
 async def update_case(request: Request, who: Supervisor, case_id: str) -> Response:
     """Change amount, workers or state, record the resolution or a note (one history row)."""
     number = _case_id(case_id)
-    values = await _form(request, ("amount_yuan", "workers", "status", "resolution", "note"))
+    values = await submitted(
+        request, ("amount_yuan", "workers", "status", "resolution", "note"), 1000
+    )
     data: dict[str, Any] = {k: v for k, v in values.items() if v and k != "amount_yuan"}
     _money(values, data)
     if data.get("status") == "open":
@@ -301,7 +292,7 @@ async def update_case(request: Request, who: Supervisor, case_id: str) -> Respon
 async def case_from_warning(request: Request, who: Supervisor, warning_id: str) -> Response:
     """Open a case from a warning (its project), linked both ways; back to the new case."""
     number = _warning_id(warning_id)
-    values = await _form(request, ("amount_yuan", "workers", "summary"))
+    values = await submitted(request, ("amount_yuan", "workers", "summary"), 1000)
     data: dict[str, Any] = {k: v for k, v in values.items() if v and k != "amount_yuan"}
     _money(values, data)
     with database(request).engine.connect() as conn:

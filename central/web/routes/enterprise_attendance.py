@@ -39,7 +39,7 @@ from central.reports.attendance_grid import MonthGrid, month_grid
 from central.spreadsheets import xlsx_row
 from central.storage import schema
 from central.web import i18n, tables
-from central.web.forms import FieldError, field_errors, refusal
+from central.web.forms import FieldError, field_errors, refusal, submitted
 from central.web.i18n import N_
 from central.web.project_picker import Picked, pick
 from central.web.routes.table_views import XLSX, ListRows, show
@@ -150,7 +150,11 @@ def _grid_xlsx(request: Request, grid: MonthGrid) -> Response:
     sheet = book.create_sheet(f"attendance {grid.month}")
     headers = [t.gettext(N_("Worker ID")), t.gettext(N_("Name")), t.gettext(N_("Team"))]
     headers += [d.date[8:] for d in grid.days]
-    headers += [t.gettext(N_("Days")), t.gettext(N_("Hours")), t.gettext(N_("Flagged days"))]
+    headers += [
+        t.gettext(N_("Attended days")),
+        t.gettext(N_("Hours")),
+        t.gettext(N_("Flagged days")),
+    ]
     sheet.append(xlsx_row(sheet, headers))
     for row in grid.rows:
         cells: list[object] = [row.worker_id, row.name, row.team or ""]
@@ -290,14 +294,9 @@ def day_page(request: Request, who: EnterpriseUser, saved: str = "") -> Response
     return _day_page(request, who, project, worker_id, day, saved=saved == "1")
 
 
-async def _form(request: Request, keys: tuple[str, ...]) -> dict[str, str]:
-    form = await request.form()
-    return {k: str(form.get(k, "")).strip()[:500] for k in keys}
-
-
 @router.post("/enterprise/attendance/day")
 async def correct_day(request: Request, who: EnterpriseUser) -> Response:
-    values = await _form(request, ("project", "worker", "date", *CORRECTION_LABELS))
+    values = await submitted(request, ("project", "worker", "date", *CORRECTION_LABELS))
     project, worker_id, day = _day_key(request, values)
     db = database(request)
     with db.engine.connect() as conn:
@@ -402,7 +401,7 @@ RequestId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 @router.post("/enterprise/attendance/requests/{request_id}/approve")
 async def approve_request(request: Request, who: EnterpriseUser, request_id: RequestId) -> Response:
-    values = await _form(request, ("project",))
+    values = await submitted(request, ("project",))
     project = values["project"][:64]
     db = database(request)
     with db.engine.connect() as conn:
@@ -416,7 +415,7 @@ async def approve_request(request: Request, who: EnterpriseUser, request_id: Req
 
 @router.post("/enterprise/attendance/requests/{request_id}/refuse")
 async def refuse_request(request: Request, who: EnterpriseUser, request_id: RequestId) -> Response:
-    values = await _form(request, ("project", "reason"))
+    values = await submitted(request, ("project", "reason"))
     project = values["project"][:64]
     db = database(request)
     with db.engine.connect() as conn:

@@ -19,7 +19,7 @@ from central.storage import schema
 from central.validation import DbId
 from central.web import tables
 from central.web.contract_pdf import contract_pdf as pdf_answer
-from central.web.forms import FieldError, field_errors, refusal
+from central.web.forms import FieldError, field_errors, refusal, submitted
 from central.web.i18n import N_
 from central.web.project_picker import PickedProject
 from central.web.routes.table_views import ListRows, show
@@ -119,17 +119,12 @@ def new_contract(request: Request, who: EnterpriseUser, picked: PickedProject) -
     return _new_form(request, who, picked)
 
 
-async def _form(request: Request, keys: tuple[str, ...], limit: int = 200) -> dict[str, str]:
-    form = await request.form()
-    return {k: str(form.get(k, "")).strip()[:limit] for k in keys}
-
-
 LABELS = {"employment_id": N_("Worker"), "template_id": N_("Template")}
 
 
 @router.post("/enterprise/contracts")
 async def generate(request: Request, who: EnterpriseUser, picked: PickedProject) -> Response:
-    values = await _form(request, ("employment_id", "template_id"))
+    values = await submitted(request, ("employment_id", "template_id"), 200)
     errors: dict[str, FieldError] = {}
     for key in ("employment_id", "template_id"):
         if not values[key].isdigit() or len(values[key]) > 12:
@@ -227,7 +222,7 @@ def _template_in(values: dict[str, str]) -> templates.TemplateIn:
 
 @router.post("/enterprise/contract-templates")
 async def add_template(request: Request, who: EnterpriseUser) -> Response:
-    values = await _form(request, ("name", "body"), limit=25_000)
+    values = await submitted(request, ("name", "body"), limit=25_000)
     try:
         made = templates.create(database(request), who, _template_in(values))
     except ValidationError as exc:
@@ -269,7 +264,7 @@ def template_page(
 
 @router.post("/enterprise/contract-templates/{template_id}")
 async def edit_template(request: Request, who: EnterpriseUser, template_id: DbId) -> Response:
-    values = await _form(request, ("name", "body"), limit=25_000)
+    values = await submitted(request, ("name", "body"), limit=25_000)
     try:
         templates.update(database(request), who, template_id, _template_in(values))
     except ValidationError as exc:

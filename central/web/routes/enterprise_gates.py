@@ -21,12 +21,7 @@ from sqlalchemy import Connection, select
 from starlette.responses import RedirectResponse, Response
 
 from central.auth.deps import get_sealer
-from central.auth.scope import (
-    WHOLE_PROJECT,
-    may_manage_gates,
-    project_reach,
-    require_project,
-)
+from central.auth.scope import may_manage_gates, require_project, whole_projects
 from central.auth.users import Principal, Role
 from central.clock import zone
 from central.errors import Conflict, InvalidInput, NotFound
@@ -36,7 +31,7 @@ from central.reports.fleet import CONFIG_STATE, GateRow, fleet_select
 from central.reports.listings import GATE_STATE
 from central.storage import schema
 from central.web import tables
-from central.web.forms import FieldError, field_errors, refusal
+from central.web.forms import FieldError, field_errors, refusal, submitted
 from central.web.i18n import N_
 from central.web.project_picker import choices
 from central.web.routes.lists import CAMERA_STATES, CONFIG_STATES, GATE_STATES
@@ -110,10 +105,9 @@ def _manageable(conn: Connection, who: Principal) -> list[tuple[str, str]]:
     """(project id, label) of the projects whose gates the caller may provision."""
     if who.role not in (Role.CONTRACTOR_ADMIN, Role.SITE_MANAGER, Role.ADMIN):
         return []
+    whole = whole_projects(conn, who)  # once, not a project_reach per project offered
     return [
-        (c.id, f"{c.name} ({c.id})")
-        for c in choices(conn, who)
-        if project_reach(conn, who, c.id) == WHOLE_PROJECT
+        (c.id, f"{c.name} ({c.id})") for c in choices(conn, who) if whole is None or c.id in whole
     ]
 
 
@@ -149,14 +143,9 @@ def _list(
     return response
 
 
-async def _form(request: Request, keys: tuple[str, ...]) -> dict[str, str]:
-    form = await request.form()
-    return {k: str(form.get(k, "")).strip()[:500] for k in keys}
-
-
 @router.post("/enterprise/gates")
 async def provision(request: Request, who: EnterpriseUser) -> Response:
-    values = await _form(request, tuple(PROVISION_LABELS))
+    values = await submitted(request, tuple(PROVISION_LABELS))
     db = database(request)
     project_id = values["project"]
     with db.engine.connect() as conn:
@@ -316,7 +305,7 @@ def _number(raw: str) -> float | str | None:
 async def push_config(
     request: Request, who: EnterpriseUser, project_id: str, device: str
 ) -> Response:
-    values = await _form(request, tuple(CONFIG_LABELS))
+    values = await submitted(request, tuple(CONFIG_LABELS))
     db = database(request)
     with db.engine.connect() as conn:
         _gate_row(conn, who, project_id, device)

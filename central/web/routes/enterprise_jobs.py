@@ -22,10 +22,9 @@ from central.registry import jobs
 from central.storage import schema
 from central.validation import DbId
 from central.web import project_picker, tables
-from central.web.forms import FieldError, field_errors, refusal
+from central.web.forms import FieldError, field_errors, refusal, submitted
 from central.web.i18n import N_
 from central.web.job_labels import APPLICATION_STATUSES, POST_STATUSES, TRADE_LABELS
-from central.web.local_time import local as _local  # noqa: F401 - registers the filter
 from central.web.refusals import refusal_reason
 from central.web.routes.lists import division_names
 from central.web.routes.table_views import ListRows, show
@@ -107,12 +106,6 @@ def yuan_to_fen(text: str) -> int | str:
     return int(whole) * 100 + int((cents + "00")[:2])
 
 
-def _projects(request: Request, who: Principal) -> list[tuple[str, str]]:
-    """The projects the caller may post a job on: (id, name), by name (the API's scope)."""
-    with database(request).engine.connect() as conn:
-        return [(c.id, c.name) for c in project_picker.choices(conn, who)]
-
-
 def _new_form(
     request: Request,
     who: Principal,
@@ -127,7 +120,7 @@ def _new_form(
         status_code=422 if errors else 200,
         values=values or {"headcount": "1"},
         errors=errors or {},
-        projects=_projects(request, who),
+        projects=project_picker.form_choices(request, who),
         trades=TRADE_LABELS,
     )
 
@@ -137,15 +130,10 @@ def new_post(request: Request, who: EnterpriseUser) -> Response:
     return _new_form(request, who)
 
 
-async def _form(request: Request, keys: tuple[str, ...]) -> dict[str, str]:
-    form = await request.form()
-    return {k: str(form.get(k, "")).strip()[:1000] for k in keys}
-
-
 @router.post("/enterprise/jobs")
 async def create_post(request: Request, who: EnterpriseUser) -> Response:
     keys = ("project_id", "trade", "title", "pay_yuan", "headcount", "starts_on", "ends_on")
-    values = await _form(request, (*keys, "description"))
+    values = await submitted(request, (*keys, "description"), 1000)
     data: dict[str, Any] = {k: v for k, v in values.items() if v and k != "pay_yuan"}
     if values["pay_yuan"]:
         data["pay_fen"] = yuan_to_fen(values["pay_yuan"])
@@ -222,7 +210,7 @@ def close_post(request: Request, who: EnterpriseUser, post_id: DbId) -> Response
 async def offer(
     request: Request, who: EnterpriseUser, post_id: DbId, application_id: DbId
 ) -> Response:
-    values = await _form(request, ("start_on",))
+    values = await submitted(request, ("start_on",), 1000)
     owner = job_owner(who)
     with database(request).engine.connect() as conn:
         jobs.own_post(conn, owner, post_id)

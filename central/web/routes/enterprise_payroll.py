@@ -35,25 +35,24 @@ from central.attendance import closing
 from central.auth.deps import client_address, get_sealer
 from central.auth.scope import (
     WHOLE_PROJECT,
-    keeps_record,
+    editable_records,
     project_reach,
     project_worker_ids,
     require_project,
+    require_record_editor,
     require_worker,
-    revealable,
 )
 from central.auth.users import Principal, Role
-from central.errors import Conflict, Forbidden, InvalidInput, NotFound
+from central.errors import Conflict, InvalidInput, NotFound
 from central.payroll import bankfiles, batches
 from central.payroll.bank_layouts import PRESETS
 from central.payroll.confirmation import wage_sheet, wage_sheet_select
-from central.payroll.line_days import line_adjustments
 from central.registry.worker_records import CardReplacement, replace_card
 from central.reports.wage_payment import payments_select, with_days_overdue
 from central.storage import schema
 from central.storage.lookup import as_int
 from central.web import tables
-from central.web.forms import FieldError, field_errors, refusal
+from central.web.forms import FieldError, field_errors, refusal, submitted
 from central.web.i18n import N_
 from central.web.project_picker import pick
 from central.web.routes.table_views import XLSX, ListRows, show
@@ -62,6 +61,7 @@ from central.web.routes.wage_payment import (
     PAYMENT_STATUSES,
     PAYMENTS,
     WAGE_SHEET,
+    line_days_page,
 )
 from central.web.routing import PREFIX, list_twins, today, web_router
 from central.web.sessions import EnterpriseUser, database
@@ -172,14 +172,9 @@ list_twins(
 )
 
 
-async def _form(request: Request, keys: tuple[str, ...]) -> dict[str, str]:
-    form = await request.form()
-    return {k: str(form.get(k, "")).strip()[:500] for k in keys if isinstance(form.get(k, ""), str)}
-
-
 @router.post("/enterprise/payroll/compute")
 async def compute(request: Request, who: EnterpriseUser) -> Response:
-    values = await _form(request, ("project", "month"))
+    values = await submitted(request, ("project", "month"))
     project, month = values.get("project", "")[:64], values.get("month", "")
     db = database(request)
     with db.engine.connect() as conn:
@@ -233,11 +228,7 @@ def _steps(conn: Connection, who: Principal, b: dict[str, Any]) -> dict[str, Any
             select(p.id, p.bank_message).where(p.batch_id == b["id"], p.state == "failed")
         ).all()
     )
-    kept = {
-        worker
-        for worker in failed_ids
-        if worker in revealable(conn, who, [worker]) and keeps_record(conn, who, worker)
-    }
+    kept = editable_records(conn, who, failed_ids)
     log = schema.payroll_log.c
     shown = {line["id"] for line in lines}
     steps = [
@@ -373,7 +364,7 @@ def close_month(request: Request, who: EnterpriseUser, batch_id: Id) -> Response
 
 @router.post("/enterprise/payroll/{batch_id}/approve")
 async def approve(request: Request, who: EnterpriseUser, batch_id: Id) -> Response:
-    values = await _form(request, ("hold_disputed",))
+    values = await submitted(request, ("hold_disputed",))
     db = database(request)
     with db.engine.connect() as conn:
         b = _batch(conn, who, batch_id)
@@ -402,7 +393,7 @@ def _payroll_office(conn: Connection, who: Principal, batch_id: int) -> dict[str
 async def bank_file(request: Request, who: EnterpriseUser, batch_id: Id) -> Response:
     """The disbursement file with whole ID and card numbers: the general contractor's payroll
     office only, never cached, every download in the audit log."""
-    values = await _form(request, ("layout", "format"))
+    values = await submitted(request, ("layout", "format"))
     db = database(request)
     with db.engine.connect() as conn:
         b = _payroll_office(conn, who, batch_id)
@@ -520,18 +511,13 @@ def _line(conn: Connection, who: Principal, line_id: int) -> tuple[dict[str, Any
 @router.post("/enterprise/payroll/lines/{line_id}/card")
 async def new_card(request: Request, who: EnterpriseUser, line_id: Id) -> Response:
     """Replace the card of a failed line's worker (as ``PUT /api/v1/workers/{id}/card``)."""
-    values = await _form(request, tuple(CARD_LABELS))
+    values = await submitted(request, tuple(CARD_LABELS))
     db = database(request)
     with db.engine.connect() as conn:
         b, line = _line(conn, who, line_id)
         worker_id = str(line["worker_id"])
         require_worker(conn, who, worker_id)
-        if worker_id not in revealable(conn, who, [worker_id]):
-            raise Forbidden("only the worker's employer or general contractor edits the record")
-        if not keeps_record(conn, who, worker_id):
-            raise Forbidden(
-                "this worker's record is shared with another employer: the admin edits it"
-            )
+        require_record_editor(conn, who, worker_id)
     batch_id = int(b["id"])
     form = f"card-{line_id}"
     try:
@@ -575,26 +561,16 @@ def _line_days(request: Request, who: Principal, line_id: int, fmt: str) -> Resp
         project = conn.execute(
             select(schema.projects.c.name).where(schema.projects.c.id == b["project_id"])
         ).scalar_one()
-        adjustments = line_adjustments(
-            conn, str(b["project_id"]), str(line["worker_id"]), str(b["month"])
-        )
-        d = schema.payroll_line_days.c
-        columns = (getattr(d, c.key) for c in LINE_DAYS_HERE.columns)
-        base = select(d.id, *columns).where(d.line_id == line_id)
-        return show(
+        return line_days_page(
             request,
             who,
             conn,
-            spec=LINE_DAYS_HERE,
-            state=state,
-            base=base,
-            fmt=fmt,
-            title=N_("A wage line's days"),
+            LINE_DAYS_HERE,
+            state,
+            fmt,
+            {**b, "project": project},
+            line,
             name=f"enterprise/payroll/lines/{line_id}",
-            template="wage_line.html",
-            batch={**b, "project": project},
-            line=line,
-            adjustments=adjustments,
             back=f"{BASE}/{b['id']}",
         )
 

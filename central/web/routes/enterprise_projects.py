@@ -36,7 +36,7 @@ from central.registry.validation import credit_code
 from central.reports.enterprise_projects import EnterpriseProject, projects_select
 from central.storage import schema
 from central.web import tables
-from central.web.forms import FieldError, field_errors
+from central.web.forms import FieldError, field_errors, submitted
 from central.web.i18n import N_
 from central.web.project_picker import pick
 from central.web.routes.lists import PROJECT_STATUSES, division_names
@@ -148,14 +148,9 @@ def new_project(request: Request, who: EnterpriseUser) -> Response:
     return _create_form(request, who)
 
 
-async def _form(request: Request, keys: tuple[str, ...]) -> dict[str, str]:
-    form = await request.form()
-    return {k: str(form.get(k, "")).strip()[:500] for k in keys}
-
-
 @router.post("/enterprise/projects")
 async def create_project(request: Request, who: EnterpriseUser) -> Response:
-    values = await _form(request, tuple(PROJECT_LABELS))
+    values = await submitted(request, tuple(PROJECT_LABELS))
     require_role(who, Role.CONTRACTOR_ADMIN)
     if who.role is Role.ADMIN or who.enterprise_id is None:
         raise Forbidden("the admin creates projects through the API")
@@ -256,7 +251,7 @@ def _saved(project_id: str, what: str) -> RedirectResponse:
 
 @router.post("/enterprise/projects/{project_id}/status")
 async def change_status(request: Request, who: EnterpriseUser, project_id: str) -> Response:
-    values = await _form(request, ("status", "division_code"))
+    values = await submitted(request, ("status", "division_code"))
     db = database(request)
     with db.engine.connect() as conn:
         may_register_on(conn, who, project_id)
@@ -275,7 +270,7 @@ async def change_status(request: Request, who: EnterpriseUser, project_id: str) 
 
 @router.post("/enterprise/projects/{project_id}/enterprises")
 async def add_subcontractor(request: Request, who: EnterpriseUser, project_id: str) -> Response:
-    values = await _form(request, ("uscc", "role"))
+    values = await submitted(request, ("uscc", "role"))
     db = database(request)
     with db.engine.connect() as conn:
         may_register_on(conn, who, project_id)
@@ -323,7 +318,7 @@ async def add_subcontractor(request: Request, who: EnterpriseUser, project_id: s
 
 @router.post("/enterprise/projects/{project_id}/wage-account")
 async def set_wage_account(request: Request, who: EnterpriseUser, project_id: str) -> Response:
-    values = await _form(request, tuple(ACCOUNT_LABELS))
+    values = await submitted(request, tuple(ACCOUNT_LABELS))
     values["account_number"] = "".join(values["account_number"].split())
     db = database(request)
     with db.engine.connect() as conn:

@@ -8,8 +8,8 @@ their employment in one transaction, as ``POST /api/v1/workers`` then ``/employm
 linking is ``worker_actions.link_by_id_number``, the function ``POST
 /api/v1/employments/by-id-number`` calls (the tenancy rules decide what the new employer sees:
 its own employment, the masked identity); edits are
-``worker_records`` with the API's rule (``_may_edit``: the current employer that keeps the
-record), each audited. A worker outside the caller's reach is 404 on every page.
+``worker_records`` with the API's rule (``scope.editable_records``: the current employer that
+keeps the record), each audited. A worker outside the caller's reach is 404 on every page.
 """
 
 from collections.abc import Callable
@@ -25,8 +25,8 @@ from central.audit import Actor
 from central.auth.deps import client_address, get_sealer
 from central.auth.scope import (
     consent_enterprise,
+    editable_records,
     general_projects,
-    keeps_record,
     may_see_whole_numbers,
     records_filter,
     require_employer_on,
@@ -46,7 +46,7 @@ from central.reports.roster import (
 )
 from central.storage import schema
 from central.web import tables
-from central.web.forms import FieldError, field_errors
+from central.web.forms import FieldError, field_errors, submitted
 from central.web.i18n import N_
 from central.web.project_picker import choices
 from central.web.routes import registry_checks as checks
@@ -191,8 +191,9 @@ FIELDS = (
 
 
 async def form_values(request: Request, keys: tuple[str, ...]) -> dict[str, str]:
-    form = await request.form()
-    values = {k: str(form.get(k, "")).strip()[:200] for k in keys}
+    """:func:`submitted`, with ID and card numbers in their stored form (spaces dropped,
+    upper case: a typed lower-case ``x`` or grouped digits still match)."""
+    values = await submitted(request, keys, 200)
     for key in ("id_number", "card_number"):
         if key in values:
             values[key] = "".join(values[key].split()).upper()
@@ -294,11 +295,11 @@ async def link_person(request: Request, who: EnterpriseUser) -> Response:
 
 
 def may_edit(conn: Connection, who: Principal, worker_id: str) -> bool:
-    """The API's rule for changing the person-wide record (routes/worker_records._may_edit):
-    an employer that employs them now and keeps the record, or the admin."""
+    """The API's rule for changing the person-wide record (``scope.editable_records``): an
+    employer that employs them now and keeps the record, or the admin."""
     if who.role not in (Role.CONTRACTOR_ADMIN, Role.ADMIN):
         return False
-    return worker_id in revealable(conn, who, [worker_id]) and keeps_record(conn, who, worker_id)
+    return worker_id in editable_records(conn, who, [worker_id])
 
 
 def _record(conn: Connection, who: Principal, worker_id: str) -> dict[str, Any]:

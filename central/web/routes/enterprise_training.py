@@ -24,7 +24,8 @@ from central.training import courses, entry
 from central.training.material import read_upload
 from central.validation import DbId
 from central.web import tables
-from central.web.forms import FieldError, field_errors, refusal
+from central.web.contract_pdf import course_material_pdf
+from central.web.forms import FieldError, field_errors, refusal, submitted
 from central.web.i18n import N_
 from central.web.project_picker import Picked, PickedProject
 from central.web.routes.table_views import ListRows, show
@@ -152,14 +153,9 @@ def _done(picked: Picked, saved: str) -> Response:
     return RedirectResponse(f"{BASE}?project={picked.id}&saved={saved}#{saved}", status_code=303)
 
 
-async def _form(request: Request, keys: tuple[str, ...], limit: int = 200) -> dict[str, str]:
-    form = await request.form()
-    return {k: str(form.get(k, "")).strip()[:limit] for k in keys}
-
-
 @router.post("/enterprise/training/rule")
 async def set_rule(request: Request, who: EnterpriseUser, picked: PickedProject) -> Response:
-    values = await _form(request, ("required", "warn_days"))
+    values = await submitted(request, ("required", "warn_days"), 200)
     try:
         data = entry.RuleIn.model_validate(
             {"required": values["required"] == "yes", "warn_days": values["warn_days"] or 14}
@@ -248,7 +244,7 @@ async def assign(request: Request, who: EnterpriseUser, picked: PickedProject) -
 
 @router.post("/enterprise/training/complete")
 async def complete(request: Request, who: EnterpriseUser, picked: PickedProject) -> Response:
-    values = await _form(request, ("course_id", "worker_id", "completed_on"))
+    values = await submitted(request, ("course_id", "worker_id", "completed_on"), 200)
     assert picked.id is not None
     db = database(request)
     again = partial(_again, request, who, picked, "complete", values)
@@ -281,10 +277,4 @@ async def complete(request: Request, who: EnterpriseUser, picked: PickedProject)
 
 @router.get("/enterprise/training-courses/{course_id}/material.pdf")
 def material(request: Request, who: EnterpriseUser, course_id: DbId) -> Response:
-    with database(request).engine.connect() as conn:
-        data = courses.material_pdf(conn, who, course_id)
-    return Response(
-        data,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="course-{course_id}.pdf"'},
-    )
+    return course_material_pdf(request, who, course_id)

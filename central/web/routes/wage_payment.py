@@ -26,7 +26,7 @@ from central.web.i18n import N_
 from central.web.routes.table_views import ListRows, month_filter, month_of, show
 from central.web.routing import list_twins, scope, today, web_router
 from central.web.sessions import Supervisor, database
-from central.web.tables import Column, Filter, TableSpec
+from central.web.tables import Column, Filter, TableSpec, TableState
 
 router = web_router()
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -204,27 +204,49 @@ def _line_days(request: Request, who: Principal, line_id: int, fmt: str) -> Resp
         mine = project_worker_ids(conn, who, str(batch["project_id"]))
         if mine is not None and line["worker_id"] not in mine:
             raise NotFound(f"payroll line {line_id}")
-        adjustments = line_adjustments(
-            conn, str(batch["project_id"]), str(line["worker_id"]), str(batch["month"])
+        return line_days_page(
+            request, who, conn, LINE_DAYS, state, fmt, batch, line, name=f"payroll/lines/{line_id}"
         )
-        # the row id first: the table's tie-break
-        columns = (getattr(_LD, c.key) for c in LINE_DAYS.columns)
-        base = select(_LD.id, *columns).where(_LD.line_id == line_id)
-        return show(
-            request,
-            who,
-            conn,
-            spec=LINE_DAYS,
-            state=state,
-            base=base,
-            fmt=fmt,
-            title=N_("A wage line's days"),
-            name=f"payroll/lines/{line_id}",
-            template="wage_line.html",
-            batch=batch,
-            line=line,
-            adjustments=adjustments,
-        )
+
+
+def line_days_page(
+    request: Request,
+    who: Principal,
+    conn: Connection,
+    spec: TableSpec,
+    state: TableState,
+    fmt: str,
+    batch: dict[str, Any],
+    line: dict[str, Any],
+    *,
+    name: str,
+    **context: Any,
+) -> Response:
+    """A wage line's days and its adjustments (``wage_line.html``), once for the supervision
+    console and the enterprise console; the caller has read ``state`` from the query (a bad
+    one refused first) and found the line within its reach."""
+    adjustments = line_adjustments(
+        conn, str(batch["project_id"]), str(line["worker_id"]), str(batch["month"])
+    )
+    # the row id first: the table's tie-break
+    columns = (getattr(_LD, c.key) for c in spec.columns)
+    base = select(_LD.id, *columns).where(_LD.line_id == line["id"])
+    return show(
+        request,
+        who,
+        conn,
+        spec=spec,
+        state=state,
+        base=base,
+        fmt=fmt,
+        title=N_("A wage line's days"),
+        name=name,
+        template="wage_line.html",
+        batch=batch,
+        line=line,
+        adjustments=adjustments,
+        **context,
+    )
 
 
 list_twins(router, "/payroll", _payments, Supervisor, name="payments", rows=ListRows)

@@ -9,7 +9,8 @@ an audit row whichever way it was taken.
 """
 
 import json
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Any
 
 from fastapi import Form, Request
@@ -33,7 +34,7 @@ from central.warnings import handling
 from central.warnings.cases import linked_cases
 from central.warnings.queue import age_hours, city_filter, queue_select
 from central.warnings.subjects import note_in, subject_in
-from central.web import i18n, tables
+from central.web import evidence_labels, i18n, tables
 from central.web.i18n import N_
 from central.web.refusals import refusal_text
 from central.web.routes.lists import division_names
@@ -126,11 +127,20 @@ def _local(request: Request, stamp: object) -> object:
     return datetime.fromisoformat(stamp).astimezone(tz).isoformat(timespec="seconds")
 
 
-def _subject(request: Request, kind: str, params: object, stored: str) -> str:
-    """The warning's subject in the reader's language, from its kind and parameters."""
-    tz = zone(request.app.state.service.settings.timezone)
-    given = json.loads(params) if isinstance(params, str) and params else params
+Reader = tuple[Callable[[str], str], tzinfo]
+
+
+def _reader(request: Request) -> Reader:
+    """The reader's catalogue and the deployment's zone, looked up once per page or export
+    (not once per row) for :func:`_subject` and the history's notes."""
     translate = i18n.translations(i18n.locale_of(request)).gettext
+    return translate, zone(request.app.state.service.settings.timezone)
+
+
+def _subject(reader: Reader, kind: str, params: object, stored: str) -> str:
+    """The warning's subject in the reader's language, from its kind and parameters."""
+    translate, tz = reader
+    given = json.loads(params) if isinstance(params, str) and params else params
     return subject_in(translate, kind, given if isinstance(given, dict) else None, stored, tz)
 
 
@@ -144,13 +154,13 @@ def _finish(request: Request, conn: Connection, rows: list[dict[str, Any]]) -> N
 def _aged(request: Request, rows: list[dict[str, Any]]) -> None:
     """The queue's finishing step: each row's age, its times in the site's zone, its
     subject in the reader's language (page, JSON twin and export alike)."""
-    now = datetime.now(UTC)
+    now, reader = datetime.now(UTC), _reader(request)
     for r in rows:
         r.update(
             age=age_hours(r["created_at"], now),
             created_at=_local(request, r["created_at"]),
             updated_at=_local(request, r["updated_at"]),
-            subject=_subject(request, r["kind"], r.pop("params", None), r["subject"]),
+            subject=_subject(reader, r["kind"], r.pop("params", None), r["subject"]),
         )
 
 
@@ -208,11 +218,11 @@ def _detail_page(
         found = handling.detail(conn, warning_id)
         cases = linked_cases(conn, warning_id)
     found["created_at"] = _local(request, found["created_at"])
+    reader = _reader(request)
     found["subject"] = _subject(
-        request, str(found["kind"]), found.get("params"), str(found["subject"])
+        reader, str(found["kind"]), found.get("params"), str(found["subject"])
     )
-    translate = i18n.translations(i18n.locale_of(request)).gettext
-    tz = zone(request.app.state.service.settings.timezone)
+    translate, tz = reader
     for entry in found["history"]:  # type: ignore[attr-defined]  # the detail's values are typed object
         entry["at"] = _local(request, entry["at"])
         entry["note"] = note_in(translate, entry["detail"], entry["note"], tz)
@@ -223,11 +233,12 @@ def _detail_page(
         who,
         status_code=status,
         warning=found,
+        evidence=evidence_labels.shown(found["evidence"]),  # type: ignore[arg-type]  # a JSON object
         kind_label=kinds.get(str(found["kind"])),
         severity_label=dict(SEVERITIES).get(str(found["severity"])),
         state_label=dict(WARNING_STATES).get(str(found["state"])),
         action_labels=actions,
-        may_escalate=who.role in (Role.SUPERVISOR, Role.ADMIN, Role.CONTRACTOR_ADMIN),
+        # the roles central/auth/scope.py require_warning lets handle and escalate
         may_handle=who.role in (Role.SUPERVISOR, Role.ADMIN, Role.CONTRACTOR_ADMIN),
         error=error,
         # 存量欠薪: an inspector opens a case from the warning (central/warnings/cases.py)

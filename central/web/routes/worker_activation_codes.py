@@ -8,7 +8,7 @@ once, as text, as the link the worker opens and as a QR code of that link; it is
 stored or shown again (only its hash is kept). A worker outside the caller's reach is 404.
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastapi import Request
@@ -18,7 +18,6 @@ from central.auth.activation import access_state, issue_code
 from central.auth.deps import client_address
 from central.auth.scope import require_worker
 from central.auth.users import Principal
-from central.clock import zone
 from central.registry import workers
 from central.validation import WorkerIdText
 from central.web.i18n import N_
@@ -37,24 +36,11 @@ CODE_STATES = {
 }
 
 
-def _local(request: Request, moment: object) -> str:
-    tz = zone(request.app.state.service.settings.timezone)
-    assert isinstance(moment, datetime)
-    return moment.astimezone(tz).isoformat(timespec="seconds")
-
-
 def _page(request: Request, who: Principal, worker_id: str, **extra: Any) -> Response:
     with database(request).engine.connect() as conn:
         require_worker(conn, who, worker_id)  # 404 outside the caller's reach
         person = workers.worker(conn, worker_id)
     state = access_state(database(request), worker_id)
-    last = state["last_code"]
-    if isinstance(last, dict):
-        last = {
-            **last,
-            "issued_at": _local(request, last["issued_at"]),
-            "expires_at": _local(request, last["expires_at"]),
-        }
     return render(
         request,
         "worker_activation.html",
@@ -62,7 +48,7 @@ def _page(request: Request, who: Principal, worker_id: str, **extra: Any) -> Res
         person=person,
         worker_id=worker_id,
         account=state["account"],
-        last_code=last,
+        last_code=state["last_code"],
         code_states=CODE_STATES,
         hours=request.app.state.service.settings.activation_code_hours,
         **extra,
@@ -90,6 +76,6 @@ def issue(request: Request, who: EnterpriseUser, worker_id: WorkerIdText) -> Res
             "code": issued.code,
             "link": link,
             "qr": svg_data_uri(link),
-            "expires_at": _local(request, issued.expires),
+            "expires_at": issued.expires.isoformat(),
         },
     )

@@ -21,6 +21,7 @@ from central.errors import Conflict
 from central.training import courses
 from central.validation import DbId
 from central.web.contract_pdf import contract_pdf as pdf_answer
+from central.web.contract_pdf import course_material_pdf
 from central.web.i18n import N_
 from central.web.routing import WORKER_PREFIX, web_router
 from central.web.sessions import WorkerUser, database
@@ -102,10 +103,4 @@ def training_page(request: Request, who: WorkerUser) -> Response:
 
 @router.get("/training/{course_id}/material.pdf")
 def material(request: Request, who: WorkerUser, course_id: DbId) -> Response:
-    with database(request).engine.connect() as conn:
-        data = courses.material_pdf(conn, who, course_id)
-    return Response(
-        data,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="course-{course_id}.pdf"'},
-    )
+    return course_material_pdf(request, who, course_id)

@@ -21,7 +21,7 @@ from central import worker_actions
 from central.errors import NotFound
 from central.registry.face_data import face_data
 from central.web.i18n import N_
-from central.web.local_time import local as _local  # noqa: F401 - registers the filter
+from central.web.routes.enterprise_enrollment import CONSENT_METHODS
 from central.web.routing import WORKER_PREFIX, web_router
 from central.web.sessions import WorkerUser, database
 from central.web.worker_layout import render_worker
@@ -47,6 +47,7 @@ def _page(request: Request, who: WorkerUser, status_code: int = 200, **context: 
         status_code=status_code,
         data=data,
         gate_states=GATE_STATES,
+        consent_methods=dict(CONSENT_METHODS),  # the stored method is the enrollment form's value
         **context,
     )
 

@@ -20,14 +20,13 @@ from central.errors import Conflict, InvalidInput
 from central.reports.evidence import gather, render_html, render_xlsx
 from central.web.forms import FieldError, field_errors, refusal
 from central.web.i18n import N_
-from central.web.local_time import local as _local  # noqa: F401 - registers the filter
 from central.web.routes.enterprise_jobs import yuan_to_fen
+from central.web.routes.table_views import XLSX
 from central.web.routing import WORKER_PREFIX, today, web_router
 from central.web.sessions import WorkerUser, database
 from central.web.worker_layout import render_worker
 
 router = web_router(WORKER_PREFIX)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 STATUSES = {
     "received": N_("Received"),

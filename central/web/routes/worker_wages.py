@@ -8,15 +8,12 @@ The figures come from ``central.payroll.my_wages`` (as ``GET /api/v1/me/wages`` 
 line id answers 404 and says nothing about it.
 """
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from central.auth.users import Principal
-from central.clock import zone
 from central.errors import Conflict
 from central.payroll.confirmation import OPEN_FOR_CONFIRMATION, respond
 from central.payroll.my_wages import my_line, my_wages
@@ -51,35 +48,16 @@ def hours(minutes: object) -> str:
     return f"{int(str(minutes or 0)) / 60:.1f}".removesuffix(".0")
 
 
-def in_zone(request: Request) -> Callable[[object], object]:
-    """A stored moment (any offset) shown in the deployment's zone: a worker reads site time."""
-    tz = zone(request.app.state.service.settings.timezone)
-
-    def convert(value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-        if moment.tzinfo is None:
-            return value
-        return moment.astimezone(tz).isoformat(timespec="seconds")
-
-    return convert
-
-
-def _context(request: Request) -> dict[str, Any]:
-    return {
-        "local": in_zone(request),
-        "line_states": LINE_STATES,
-        "answers": ANSWERS,
-        "dispute_states": DISPUTE_STATES,
-        "day_kinds": DAY_KINDS,
-        "adjustment_kinds": ADJUSTMENT_KINDS,
-        "hours": hours,
-        "open_batches": OPEN_FOR_CONFIRMATION,
-    }
+#: What both wage pages' templates look names up in.
+PAGE_CONTEXT: dict[str, Any] = {
+    "line_states": LINE_STATES,
+    "answers": ANSWERS,
+    "dispute_states": DISPUTE_STATES,
+    "day_kinds": DAY_KINDS,
+    "adjustment_kinds": ADJUSTMENT_KINDS,
+    "hours": hours,
+    "open_batches": OPEN_FOR_CONFIRMATION,
+}
 
 
 @router.get("/wages")
@@ -87,7 +65,7 @@ def wages_page(request: Request, who: WorkerUser) -> Response:
     assert who.worker_id is not None
     with database(request).engine.connect() as conn:
         wages = my_wages(conn, who.worker_id)
-    return render_worker(request, "worker_wages.html", who, wages=wages, **_context(request))
+    return render_worker(request, "worker_wages.html", who, wages=wages, **PAGE_CONTEXT)
 
 
 def _line_page(
@@ -113,7 +91,7 @@ def _line_page(
         reason=reason,
         error=error,
         done=done,
-        **_context(request),
+        **PAGE_CONTEXT,
     )
 
 

@@ -652,10 +652,7 @@ def enterprise_world(db: Database, sealer: Sealer, password: str) -> EnterpriseW
     b = registered_project(
         db, sealer, "ent-b", {"EB1": daily}, uscc=FOURTH_USCC, offset=60, division="450202"
     )
-    spare = create_enterprise(
-        db, EnterpriseIn(name="劳务分包 乙", uscc=SUB_USCC, kind="subcontractor")
-    )
-    del spare
+    create_enterprise(db, EnterpriseIn(name="劳务分包 乙", uscc=SUB_USCC, kind="subcontractor"))
     now = datetime.now(SHANGHAI).replace(microsecond=0) - timedelta(seconds=5)
     store_punches(
         db,
@@ -740,8 +737,6 @@ def two_sites(
     ``terms``, and a subcontractor on site A employing W4 (``sub_worker``) from ``sub_start``
     (paid to ``sub_bank``; team, trade in ``sub_employment``): the smallest world where
     scope by enterprise shows."""
-    from central.registry.employment import EmploymentIn, add_employment
-
     a = registered_project(db, sealer, "site-a", {"W1": terms, "W2": terms})
     b = registered_project(db, sealer, "site-b", {"W3": terms}, uscc=SUB_USCC, offset=10)
     sub = subcontractor_on(db, "site-a")

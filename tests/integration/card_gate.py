@@ -41,6 +41,32 @@ def synced_version(gallery: Path) -> int:
     return int(row[0]) if row else 0
 
 
+def faceless_camera_gate(config: Path, tmp: Path, gallery: Path, **extra: object) -> None:
+    """Point the provisioned gate ``config`` at a camera folder under ``tmp`` holding one
+    photo without a face (so no face ever opens it), at ``gallery`` and at its own outbox
+    and state files, reporting and re-sending every second; ``extra`` settings on top."""
+    camera = tmp / "camera"
+    camera.mkdir()
+    shutil.copy(FACES / "_probes" / "no_face" / "coffee.jpg", camera / "0.jpg")
+    data = yaml.safe_load(config.read_text())
+    data.update(
+        cameras=[
+            {
+                "name": "east",
+                "direction": "in",
+                "source": {"type": "folder", "path": str(camera), "interval_ms": 0},
+            }
+        ],
+        gallery=str(gallery),
+        outbox=str(tmp / "outbox.db"),
+        state=str(tmp / "state.db"),
+        status_interval_s=1,
+        resend_after_s=1,
+        **extra,
+    )
+    config.write_text(yaml.safe_dump(data))
+
+
 @pytest.fixture
 def reader() -> Iterator[tuple[int, str]]:
     """A pseudo-terminal: the test's end (a file descriptor) and the gate's (a tty path)."""
@@ -98,27 +124,9 @@ def card_gate(
             gates=(),
         )
         db.close()
-        camera = tmp_path / "camera"
-        camera.mkdir()
-        shutil.copy(FACES / "_probes" / "no_face" / "coffee.jpg", camera / "0.jpg")
         gallery = tmp_path / "gallery.db"
-        data = yaml.safe_load(config.read_text())
-        data.update(
-            cameras=[
-                {
-                    "name": "east",
-                    "direction": "in",
-                    "source": {"type": "folder", "path": str(camera), "interval_ms": 0},
-                }
-            ],
-            card_reader={"port": reader_port, "direction": "in"},
-            gallery=str(gallery),
-            outbox=str(tmp_path / "outbox.db"),
-            state=str(tmp_path / "state.db"),
-            status_interval_s=1,
-            resend_after_s=1,
-        )
-        config.write_text(yaml.safe_dump(data))
+        card_reader = {"port": reader_port, "direction": "in"}
+        faceless_camera_gate(config, tmp_path, gallery, card_reader=card_reader)
         central.start()
         gate = Process(["sitegate-edge", "run", "--config", str(config)], tmp_path / "gate.log")
         wait_until(lambda: "card reader on" in gate.output(), 30, "the gate's card reader")  # type: ignore[union-attr]

@@ -130,14 +130,14 @@ def served(tmp_path_factory: pytest.TempPathFactory, broker_url: str) -> Iterato
     age = (TODAY - FIRST).days + 10  # count last month's check-ins (held beyond 35 days)
     central = Central(tmp, broker_url, None, "--max-capture-age-days", str(age))
     month_gate = central.provision(SITE, "gate-1", broker_url)
-    camera_gate = central.provision(SITE, "gate-2", broker_url)
+    live_yaml = central.provision(SITE, "gate-2", broker_url)
     central.start()
     try:
         boss = register(Api(central, central.headers), central)
         enroll(boss)
         add_subcontractor(central.db)
         api_headers(central.db, "manager", "site_manager", project_id=SITE)
-        gate = live_gate(camera_gate, tmp)
+        gate = live_gate(live_yaml, tmp)
         try:
             send_month(month_gate, tmp)
             wait_until(

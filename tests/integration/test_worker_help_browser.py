@@ -15,8 +15,6 @@ zh-CN and English, screenshots to ``$SITEGATE_SCREENSHOTS`` or a printed tempora
 """
 
 import json
-import shutil
-import sqlite3
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -24,14 +22,16 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from card_gate import faceless_camera_gate, synced_version
 from factories import FOURTH_USCC, SHANGHAI, Region, new_db, registered_project
 from test_console_browser import (  # noqa: F401 - fixtures
     LAPTOP,
-    PHONE,
     Watched,
     browser,
     shots,
 )
+from test_worker_pages_browser import fits
+from test_worker_pages_browser import phone as phone_of
 
 from central.auth.users import UserIn, add_user, login
 from central.storage import Database
@@ -44,7 +44,6 @@ pytestmark = [
 ]
 
 GATE = "gate-9"
-NO_FACE = FACES / "_probes" / "no_face" / "coffee.jpg"
 USERS = {
     "nn-inspector": {"role": "supervisor", "division_code": "450100"},
     "nn-boss": {"role": "contractor_admin", "enterprise_id": 1},
@@ -81,26 +80,8 @@ class Rig:
         self.db_path = str(tmp / "central.db")
         self.central = Central(tmp, broker, self.db_path, "--complaint-sla-days", "3")
         self.config = self.central.provision(self.region.nanning, GATE, broker)
-        self.camera = tmp / "camera"
-        self.camera.mkdir()
-        shutil.copy(NO_FACE, self.camera / "0.jpg")
         self.gallery = tmp / "gate-gallery.db"
-        data = yaml.safe_load(self.config.read_text())
-        data.update(
-            cameras=[
-                {
-                    "name": "east",
-                    "direction": "in",
-                    "source": {"type": "folder", "path": str(self.camera), "interval_ms": 0},
-                }
-            ],
-            gallery=str(self.gallery),
-            outbox=str(tmp / "outbox.db"),
-            state=str(tmp / "state.db"),
-            status_interval_s=1,
-            resend_after_s=1,
-        )
-        self.config.write_text(yaml.safe_dump(data))
+        faceless_camera_gate(self.config, tmp, self.gallery)
         self.central.start()
         self.gate = Process(
             ["sitegate-edge", "run", "--config", str(self.config)], tmp / "gate.log"
@@ -128,13 +109,6 @@ class Rig:
         with Gallery(self.gallery, gallery_key(secret)) as gallery:
             return gallery.snapshot().match(probe).worker_id
 
-    def synced_version(self) -> int:
-        if not self.gallery.exists():
-            return 0
-        with sqlite3.connect(f"file:{self.gallery}?mode=ro", uri=True, timeout=10) as conn:
-            rows = conn.execute("SELECT value FROM meta WHERE key = 'synced_version'").fetchall()
-        return int(rows[0][0]) if rows else 0
-
     def close(self) -> None:
         self.gate.stop()
         self.central.stop()
@@ -150,44 +124,10 @@ def rig(tmp_path_factory: pytest.TempPathFactory, broker_url: str) -> Iterator[R
 def phone(chromium, rig: Rig, username: str, english: bool = False) -> Watched:  # type: ignore[no-untyped-def]
     """A phone (360×640, touch) signed in as ``username``: the session cookie is the token a
     worker's sign-in sets (the sign-in pages themselves are tested with the worker access)."""
-    fresh = Watched.__new__(Watched)  # Watched's checks, on a mobile context
-    fresh.context = chromium.new_context(
-        viewport=PHONE, base_url=rig.central.base, is_mobile=True, has_touch=True
-    )
-    _watch(fresh, rig.central.base)
-    cookies = [{"name": "sitegate_session", "value": rig.token(username), "url": rig.central.base}]
-    if english:
-        cookies.append({"name": "sitegate_lang", "value": "en", "url": rig.central.base})
-    fresh.context.add_cookies(cookies)  # type: ignore[arg-type]
-    return fresh
-
-
-def _watch(w: Watched, base: str) -> None:
-    """The checks Watched makes (Watched itself opens a desktop context)."""
-    w.page = w.context.new_page()
-    w.problems, w.outside = [], []
-
-    def only_central(route) -> None:  # type: ignore[no-untyped-def]
-        if route.request.url.startswith((base, "data:", "blob:")):
-            route.continue_()
-        else:
-            w.outside.append(route.request.url)
-            route.abort()
-
-    w.context.route("**/*", only_central)
-    w.page.on("console", lambda m: w.problems.append(m.text) if m.type == "error" else None)
-    w.page.on("pageerror", lambda e: w.problems.append(f"page error: {e}"))
-    w.page.on("requestfailed", w._failed)
-    w.page.on(
-        "response",
-        lambda r: w.problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
-    )
-
-
-def fits(page) -> None:  # type: ignore[no-untyped-def]
-    """Nothing wider than the phone's screen."""
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{page.url} is {width}px wide on a {PHONE['width']}px phone"
+    w = phone_of(chromium, rig.central, english)
+    cookie = {"name": "sitegate_session", "value": rig.token(username), "url": rig.central.base}
+    w.context.add_cookies([cookie])
+    return w
 
 
 def test_withdrawing_consent_removes_the_face_from_the_gate(browser, rig: Rig, shots: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
@@ -201,7 +141,7 @@ def test_withdrawing_consent_removes_the_face_from_the_gate(browser, rig: Rig, s
             "nn-boss", "POST", f"/workers/{nn1}/photos", files=[("photos", ("1.jpg", photo))]
         )
     assert enrolled.status_code == 201, enrolled.text
-    wait_until(lambda: rig.synced_version() >= 1, 60, "the gate to sync its gallery")
+    wait_until(lambda: synced_version(rig.gallery) >= 1, 60, "the gate to sync its gallery")
     from edge.recognition.faces import analyse, load_rgb
 
     (face,) = analyse(load_rgb(FACES / "obama" / "2.jpg"))  # another photo of the same man

@@ -25,7 +25,8 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from factories import SHANGHAI, Region, console_region, new_db, valid_ric
+from factories import SHANGHAI, Region, console_region, valid_ric
+from seeded_central import seeded_central
 from sqlalchemy import select
 from test_console_browser import (  # noqa: F401 - fixtures
     LAPTOP,
@@ -34,8 +35,9 @@ from test_console_browser import (  # noqa: F401 - fixtures
     browser,
     shots,
 )
+from web_client import add_users
 
-from central.auth.users import UserIn, add_user
+from central.registry.sealing import Sealer
 from central.storage import Database, schema
 from conftest import TEST_PASSWORD, Central
 from wireproto.qr import load_public_key, verify_token
@@ -74,21 +76,25 @@ def served(
     tmp_path_factory: pytest.TempPathFactory, broker_url: str
 ) -> Iterator[tuple[Central, Region]]:
     tmp = tmp_path_factory.mktemp("worker-pages")
-    db, sealer = new_db(tmp)
-    region = console_region(db, sealer, tmp)
-    w, p = schema.workers, schema.projects
-    with db.begin() as conn:
-        conn.execute(w.update().where(w.c.id == "NN1").values(phone=NN1_PHONE))
-        lz_boss = conn.execute(select(p.c.contractor_id).where(p.c.id == region.liuzhou)).scalar()
-    for name, scope in {
-        "mgr-nn": {"role": "site_manager", "project_id": region.nanning},
-        "boss-lz": {"role": "contractor_admin", "enterprise_id": lz_boss},
-    }.items():
-        add_user(db, UserIn(username=name, password=TEST_PASSWORD, **scope))  # type: ignore[arg-type]
-    db.close()
-    central = Central(tmp, broker_url, str(tmp / "central.db")).start()
-    yield central, region
-    central.stop()
+
+    def seed(db: Database, sealer: Sealer) -> Region:
+        region = console_region(db, sealer, tmp)
+        w, p = schema.workers, schema.projects
+        with db.begin() as conn:
+            conn.execute(w.update().where(w.c.id == "NN1").values(phone=NN1_PHONE))
+            contractor = select(p.c.contractor_id).where(p.c.id == region.liuzhou)
+            lz_boss = conn.execute(contractor).scalar()
+        add_users(
+            db,
+            {
+                "mgr-nn": {"role": "site_manager", "project_id": region.nanning},
+                "boss-lz": {"role": "contractor_admin", "enterprise_id": lz_boss},
+            },
+        )
+        return region
+
+    with seeded_central(tmp, broker_url, seed) as it:
+        yield it
 
 
 def staff_token(central: Central, username: str) -> dict[str, str]:

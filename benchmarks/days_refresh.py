@@ -13,7 +13,9 @@ every fiftieth with a day missing its exit (paired by ``build_days`` in Python).
   ratio to the plain read;
 * the same days paired in Python (``days.compute``: what refresh did before, without its
   writes), up to 20,000 workers;
-* the month again with nothing new (nothing written);
+* the month recomputed whole again with nothing new (nothing written: what compute and
+  approve did every time, and still do when a mark of a failed refresh survives), and
+  ``refresh_month`` with nothing new (no mark left: central/storage/days_pending.py);
 * a refresh after an ingest batch of 500 workers' events (``refresh_touched``), and after one.
 
 Run: ``.venv/bin/python benchmarks/days_refresh.py [--workers N] [--days D] [--engine pg|sqlite]``
@@ -201,7 +203,12 @@ def run(db: Database, workers: int, days: int) -> None:
         )
         print(f"  => set-based refresh incl. writing = {refresh_s / python_s:.2f}x Python pairing")
     again, _ = timed(
-        "refresh of the month with nothing new", lambda: refresh_month(db, SITE, MONTH)
+        "the month recomputed whole with nothing new",
+        lambda: attendance_days.refresh(db, SITE, ZONE, first, last),
+    )
+    assert again == []
+    again, _ = timed(
+        "refresh_month with nothing new (no mark: skipped)", lambda: refresh_month(db, SITE, MONTH)
     )
     assert again == []
     late = datetime(2025, 6, days, 23, 0, tzinfo=ZONE)

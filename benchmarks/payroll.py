@@ -11,7 +11,8 @@ employments with COPY and generates the two check-ins of every worker-day in the
 * a plain ``SELECT`` of those attendance events (every column, streamed to Python);
 * events → attendance days (``refresh_month`` per project);
 * days → payroll lines and line days (``batches.compute`` per project: it refreshes the
-  days again, as the product does, then computes, stores and raises the wage-law warnings);
+  days first, as the product does (nothing to do when no mark of a failed refresh is left,
+  central/storage/days_pending.py), then computes, stores and raises the wage-law warnings);
 * the bank file (CSV with the whole ID and card numbers, ``bankfiles.export``).
 
 Approval (close the month, recompute and compare) runs between lines and the bank file and

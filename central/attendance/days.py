@@ -20,6 +20,7 @@ Pairing rules:
 """
 
 import json
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from sqlalchemy import Connection, and_, select, text
 from central.attendance import days_sql
 from central.clock import now_iso
 from central.errors import InvalidInput
-from central.storage import Database, schema
+from central.storage import Database, days_pending, schema
 
 MAX_SHIFT = timedelta(hours=16)
 DUPLICATE_WINDOW = timedelta(minutes=10)
@@ -333,7 +334,11 @@ def correct_day(
                 at=now_iso(zone),
             )
         )
+        token = f"correction:{uuid.uuid4().hex}"
+        days_pending.mark(conn, token, [(project_id, day.isoformat())])  # until refreshed
     refresh(db, project_id, zone, day, day)
+    with db.begin() as conn:
+        days_pending.clear(conn, token)
     with db.engine.connect() as conn:
         row = day_row(conn, project_id, worker_id, day)
     assert row is not None

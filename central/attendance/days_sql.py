@@ -13,7 +13,8 @@ database can do it alone:
   local date of its ``in``, no flags and no duplicates, so a day is: first ``in``, last
   ``out``, the sum of whole seconds rounded down to the minute, two events per pair, and the
   intervals as JSON only when a pair crosses local midnight. One window pass (LAG/LEAD per
-  worker) tells regular from not; one aggregate builds their days.
+  worker) tells regular from not; one aggregate builds their days (on PostgreSQL both read
+  one materialised pass: the sort of a month's events was a fifth of the refresh).
 * every other worker (duplicates, a missing punch, a shift too long, a stray offset, a
   manual correction in the range) goes through ``build_days`` unchanged: correct by
   construction, and a small share of the rows.
@@ -150,15 +151,24 @@ _IRREGULAR = """
 """
 
 
-def _fallback_workers_sql(sql: _Sql, scoped: bool) -> str:
-    """Workers whose days ``build_days`` must make: irregular punches, or a correction."""
+def _fallback_workers(sql: _Sql, scoped: bool) -> str:
+    """Workers whose days ``build_days`` must make: irregular punches in ``ev``, or a
+    correction in the range."""
     workers = f" AND {worker_filter('c.worker_id', sql.dialect)}" if scoped else ""
     return f"""
-    INSERT INTO tmp_fallback (worker_id)
-    SELECT worker_id FROM ({_events(sql, scoped)}) ev WHERE {_IRREGULAR}
+    SELECT worker_id FROM ev WHERE {_IRREGULAR}
     UNION
     SELECT c.worker_id FROM attendance_corrections c
     WHERE c.project_id = :project AND c.local_date BETWEEN :date_from AND :date_to{workers}
+    """
+
+
+def _fallback_workers_sql(sql: _Sql, scoped: bool) -> str:
+    """SQLite: the fallback workers into ``tmp_fallback`` (a pass of their own: SQLite has no
+    INSERT inside WITH; PostgreSQL notes them in :func:`_regular_days_sql`'s one pass)."""
+    return f"""
+    INSERT INTO tmp_fallback (worker_id)
+    WITH ev AS ({_events(sql, scoped)}) {_fallback_workers(sql, scoped)}
     """
 
 
@@ -169,8 +179,17 @@ def _regular_days_sql(sql: _Sql, scoped: bool) -> str:
     at the day's last pair are the day's totals.
     """
     piece = "'[\"' || in_at || '\", \"' || out_at || '\"]'"
-    return f"""
-    WITH ev AS ({_events(sql, scoped)}),
+    if sql.pg:  # one window pass: the fallback workers noted from the same events
+        ctes = f"""
+    WITH ev AS MATERIALIZED ({_events(sql, scoped)}),
+    fallback AS MATERIALIZED ({_fallback_workers(sql, scoped)}),
+    noted AS (INSERT INTO tmp_fallback (worker_id) SELECT worker_id FROM fallback),"""
+        excluded = "SELECT worker_id FROM fallback"
+    else:
+        ctes = f"""
+    WITH ev AS ({_events(sql, scoped)}),"""
+        excluded = "SELECT worker_id FROM tmp_fallback"
+    return f"""{ctes}
     pairs AS (
         SELECT worker_id, substr(at, 1, 10) AS day, at AS in_at, next_at AS out_at, us,
                (next_us - us) / 1000000 AS seconds,
@@ -181,7 +200,7 @@ def _regular_days_sql(sql: _Sql, scoped: bool) -> str:
                     THEN 1 ELSE 0 END AS crosses
         FROM ev
         WHERE is_in = 1 AND substr(at, 1, 10) BETWEEN :date_from AND :date_to
-          AND worker_id NOT IN (SELECT worker_id FROM tmp_fallback)
+          AND worker_id NOT IN ({excluded})
     ),
     running AS (
         SELECT worker_id, day, out_at, last_of_day,
@@ -318,7 +337,8 @@ def refresh(
         if params["suffix"] is None:  # the offset changes in the window: build_days it all
             rows = fallback(conn, workers)
         else:
-            conn.execute(text(_fallback_workers_sql(sql, scoped)), params)
+            if not sql.pg:
+                conn.execute(text(_fallback_workers_sql(sql, scoped)), params)
             conn.execute(text(_regular_days_sql(sql, scoped)), params)
             found = text("SELECT worker_id FROM tmp_fallback ORDER BY worker_id")
             others = list(conn.execute(found).scalars())

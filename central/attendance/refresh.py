@@ -9,9 +9,12 @@ edited in place, and a read never recomputes them. They are refreshed by the wri
   the events are stored, and a late event reopens the closed day or month it lands in at
   once, with the reason recorded.
 * **correction**: central/attendance/days.py ``correct_day`` refreshes the corrected day.
-* **close, compute, approve**: closing a period and computing or approving a payroll batch
-  call :func:`refresh_month` first, which catches anything ingest did not refresh (events
-  stored while a refresh failed, or before a project was registered for the site).
+* **compute, approve**: computing or approving a payroll batch calls :func:`refresh_month`
+  first, which catches anything ingest did not refresh (events stored while a refresh failed
+  or before the process died, or before a project was registered for the site): the writers
+  mark what they commit and clear it after their refresh (central/storage/days_pending.py),
+  so the month is recomputed only when a mark survives or it was never recomputed whole.
+* **close**: closing a period recomputes its days (central/attendance/closing.py).
 
 A closed period that a recomputation changes is reopened, with the reason recorded.
 """
@@ -27,19 +30,35 @@ from central.attendance import days as attendance_days
 from central.attendance import presence
 from central.attendance.closing import reopen_for_changes
 from central.attendance.periods import month_range
+from central.clock import now_iso
 from central.registry.organisations import project_zone
-from central.storage import Database, schema
+from central.storage import Database, days_pending, schema
 
 Changed = list[tuple[str, str]]  # (worker_id, local date YYYY-MM-DD)
 
 
 def refresh_month(db: Database, project_id: str, month: str) -> Changed:
-    """Recompute the month's attendance days from the events; reopen closed periods they hit."""
+    """Bring the month's attendance days up to date; reopen closed periods they hit.
+
+    Nothing to do when the month was refreshed whole before and every event and correction
+    since was refreshed by its writer (no mark left, central/storage/days_pending.py): then a
+    recomputation would change nothing, and for a large project it took as long as the payroll
+    itself. Otherwise the days are recomputed from the events, the day either side of the month
+    too, so that every mark dated inside the month is covered and cleared.
+    """
     first, last = month_range(month)
     with db.engine.connect() as conn:
         zone = project_zone(conn, project_id)
-    changed = attendance_days.refresh(db, project_id, zone, first, last)
+        marks = days_pending.stale_marks(conn, project_id, month, first, last)
+    if marks == []:
+        return []
+    stamp = now_iso()
+    day = timedelta(days=1)
+    changed = attendance_days.refresh(db, project_id, zone, first - day, last + day)
     reopen_for_changes(db, project_id, changed, f"{len(changed)} attendance day(s) changed")
+    inside = [(i, d) for i, d in marks or [] if first.isoformat() <= d <= last.isoformat()]
+    with db.begin() as conn:
+        days_pending.settle(conn, project_id, month, inside, stamp)
     return changed
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from central.storage import schema
+from central.storage import days_pending, schema
 from central.storage.bulk import insert_rows
 from central.storage.dead_letter_store import DeadLetterCount, add_dead_letter_counts
 from central.storage.text import clean_text
@@ -300,6 +300,13 @@ class Database:
                 projected[table].append({**row, "event_id": s.event_id, "received_at": now})
         for table, table_rows in projected.items():
             insert_rows(conn, table, table_rows)
+        attendance = projected.get(schema.attendance)
+        if attendance:  # their days may be stale until the refresh after this commit clears it
+            days_pending.mark(
+                conn,
+                days_pending.token_of(str(r["event_id"]) for r in attendance),
+                ((str(r["site"]), str(r["local_date"])) for r in attendance),
+            )
         return inserted
 
     def existing_event_ids(self, ids: Iterable[str]) -> set[str]:

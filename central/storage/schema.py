@@ -383,7 +383,9 @@ payroll_line_days = Table(
     "payroll_line_days",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("line_id", Integer, ForeignKey("payroll_lines.id"), nullable=False),
+    # no foreign key (revision 0024: checking it per row was 43 % of computing a batch); the
+    # one writer, payroll/batches.py, deletes a batch's line days before its lines
+    Column("line_id", Integer, nullable=False),
     Column("local_date", String(10), nullable=False),  # the date the shift started
     Column("day_kind", String(16), nullable=False),  # workday | restday | holiday
     Column("first_in", String(40), nullable=True),
@@ -808,6 +810,34 @@ site_day_workers = Table(
     Column("worker_id", String(64), primary_key=True),
 )
 
+
+# ---- which attendance days may be stale (revision 0023) ----
+
+# A (site, local date) whose events or corrections were committed but whose days may not have
+# been refreshed yet: written in the same transaction as the events (central/storage/database.py)
+# or the correction, deleted by the refresh that follows (central/attendance/staleness.py). A row
+# means the days of the date and the day either side may be stale (a night shift crosses midnight).
+days_pending = Table(
+    "days_pending",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # who will clear it: the batch's first attendance event id, or a correction's own token
+    Column("token", String(64), nullable=False),
+    Column("site", String(64), nullable=False),
+    Column("local_date", String(10), nullable=False),
+    Index("ix_days_pending_site_date", "site", "local_date"),
+    Index("ix_days_pending_token", "token"),
+)
+
+# A project's month whose days a whole-month refresh brought up to date; from then on only
+# ``days_pending`` rows can make them stale, so compute and approve skip the refresh without any.
+days_current = Table(
+    "days_current",
+    metadata,
+    Column("project_id", String(64), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("refreshed_at", String(40), nullable=False),
+)
 
 # ---- overview summaries (revision 0014) ----
 

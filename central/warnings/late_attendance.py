@@ -13,7 +13,7 @@ from sqlalchemy import Connection, select
 
 from central.attendance.periods import month_of
 from central.attendance.refresh import Changed, refresh_touched
-from central.storage import Database, schema
+from central.storage import Database, days_pending, schema
 from central.storage.database import StoredEvent
 from central.warnings.store import raise_warning
 
@@ -56,6 +56,7 @@ def flag_changes(conn: Connection, project_id: str, changed: Changed) -> int:
 def after_ingest(db: Database, stored: Sequence[StoredEvent]) -> None:
     """Called by the ingest writer after a batch committed, with the events it stored anew."""
     touched = set()
+    ids = []
     for event in stored:
         if event.projection is None or event.projection[0] is not schema.attendance:
             continue
@@ -63,6 +64,11 @@ def after_ingest(db: Database, stored: Sequence[StoredEvent]) -> None:
             continue
         row = event.projection[1]
         touched.add((str(row["site"]), str(row["worker_id"]), str(row["local_date"])))
+        ids.append(event.event_id)
+    if not ids:
+        return
     for project_id, changed in refresh_touched(db, touched).items():
         with db.begin() as conn:
             flag_changes(conn, project_id, changed)
+    with db.begin() as conn:  # the days the store marked are current now (central/storage)
+        days_pending.clear(conn, days_pending.token_of(ids))

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from factories import CONTRACTOR_USCC, SUB_USCC
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from central.attendance.periods import month_range
 from central.payroll import batches, compute_sql
@@ -262,6 +262,15 @@ def _stored(conn: Connection, batch_id: int) -> tuple[dict[str, dict], dict[str,
     return lines, days
 
 
+def _line_days_without_a_line(conn: Connection) -> int:
+    pd, p = schema.payroll_line_days.c, schema.payroll_lines.c
+    return int(
+        conn.execute(
+            select(func.count()).where(~pd.line_id.in_(select(p.id).scalar_subquery()))
+        ).scalar_one()
+    )
+
+
 def test_set_based_lines_and_days_equal_the_python_path(database: Database) -> None:
     employers = _registry(database)
     regular_lines = 0
@@ -312,6 +321,11 @@ def test_set_based_lines_and_days_equal_the_python_path(database: Database) -> N
                 )
             ).scalar_one()
             assert b == sum(int(line["gross_fen"]) for line in expected.lines)
+            # recomputing the draft replaces its lines and their days (no foreign key holds
+            # them together since revision 0024: the writer does), leaving no day without a line
+            batches._write_lines(conn, batch_id, HERE, month)
+            assert _stored(conn, batch_id) == (lines, days)
+            assert _line_days_without_a_line(conn) == 0
 
     check()
     assert regular_lines > 0  # the set-based path computed lines, not only the Python one

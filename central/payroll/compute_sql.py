@@ -175,7 +175,7 @@ lines AS (
 """
 
 # One day's share of its line's money: its floor, plus a fen for the largest remainders.
-_DAYS = """
+_DAY_SHARES = """
 , dm AS (
   SELECT nm.*, (n_p + n_x + n_r + n_h) / den AS floor_fen,
     ROW_NUMBER() OVER (
@@ -184,15 +184,22 @@ _DAYS = """
     SUM((n_p + n_x + n_r + n_h) / den) OVER (PARTITION BY worker_id) AS floors
   FROM nm
 )
+"""
+# The line days, joined to their lines as ``l`` (``{lines}``: the stored lines of the batch,
+# or on PostgreSQL the rows the same statement has just inserted).
+_DAYS_SELECT = """
 SELECT l.id AS line_id, dm.local_date, dm.day_kind, dm.first_in, dm.last_out,
   dm.plain_m AS plain_minutes, dm.ext_m AS extended_minutes, dm.rest_m AS restday_minutes,
   dm.hol_m AS holiday_minutes, 0 AS compensated_minutes,
   dm.floor_fen + CASE WHEN dm.place <= (l.plain_fen + l.extended_fen + l.restday_fen
     + l.holiday_fen) - dm.floors THEN 1 ELSE 0 END AS money_fen,
   s.shown AS flags, CASE WHEN dm.employed = 1 THEN s.note_here ELSE s.note_away END AS note
-FROM dm JOIN payroll_lines l ON l.batch_id = :batch AND l.worker_id = dm.worker_id
+FROM dm JOIN {lines}
 JOIN shown s ON s.flags = dm.flags
 """
+_DAYS = _DAY_SHARES + _DAYS_SELECT.format(
+    lines="payroll_lines l ON l.batch_id = :batch AND l.worker_id = dm.worker_id"
+)
 
 PARTS = ("p", "x", "r", "h")
 PART_COLUMNS = ("plain_fen", "extended_fen", "restday_fen", "holiday_fen")
@@ -354,16 +361,26 @@ def insert(conn: Connection, q: MonthQuery | None, batch_id: int) -> None:
 
 
 def _insert(conn: Connection, q: MonthQuery, params: dict[str, Any], columns: str) -> None:
-    conn.execute(
-        text(
-            f"INSERT INTO payroll_lines (batch_id, state, paid_fen, confirmation, {columns}) "
-            + q.ctes
-            + f"SELECT :batch, 'pending', 0, 'none', {columns} FROM lines"
-        ),
-        params,
-    )
-    day_columns = ", ".join(("line_id", *DAY_COLUMNS))
-    conn.execute(text(f"INSERT INTO payroll_line_days ({day_columns}) " + q.ctes + _DAYS), params)
+    into_lines = f"INSERT INTO payroll_lines (batch_id, state, paid_fen, confirmation, {columns}) "
+    lines = f"SELECT :batch, 'pending', 0, 'none', {columns} FROM lines"
+    into_days = f"INSERT INTO payroll_line_days ({', '.join(('line_id', *DAY_COLUMNS))}) "
+    if conn.dialect.name == "postgresql":
+        # One statement: the lines inserted inside the WITH hand their ids and parts to the
+        # days, so the month's days are split and priced once (twice was half of the time).
+        parts = ", ".join(PART_COLUMNS)
+        conn.execute(
+            text(
+                q.ctes
+                + _DAY_SHARES
+                + f", new_lines AS ({into_lines}{lines} RETURNING id, worker_id, {parts}) "
+                + into_days
+                + _DAYS_SELECT.format(lines="new_lines l ON l.worker_id = dm.worker_id")
+            ),
+            params,
+        )
+        return
+    conn.execute(text(into_lines + q.ctes + lines), params)
+    conn.execute(text(into_days + q.ctes + _DAYS), params)
 
 
 @dataclass(slots=True)

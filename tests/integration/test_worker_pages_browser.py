@@ -149,14 +149,17 @@ def decode_qr(png: bytes) -> str:
     import cv2
 
     image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
-    # as a phone camera would: a few scales, black and white; OpenCV's detector is picky
+    # As a phone camera would: a few scales, black and white. OpenCV's classic detector missed
+    # some valid codes at every scale (1 run in 3); its ArUco-based one read those at all.
+    detectors = (cv2.QRCodeDetectorAruco(), cv2.QRCodeDetector())
     for scale in (1.0, 0.5, 0.75, 1.5):
         scaled = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         _, bw = cv2.threshold(scaled, 128, 255, cv2.THRESH_BINARY)
         bordered = cv2.copyMakeBorder(bw, 40, 40, 40, 40, cv2.BORDER_CONSTANT, value=255)
-        text, _points, _ = cv2.QRCodeDetector().detectAndDecode(bordered)
-        if text:
-            return str(text)
+        for detector in detectors:
+            text, _points, _ = detector.detectAndDecode(bordered)
+            if text:
+                return str(text)
     Path("/tmp/h4a-undecoded.png").write_bytes(png)
     raise AssertionError("no QR code could be read from the screen")
 
@@ -380,9 +383,16 @@ class SlowPhone:
     def load(self, path: str) -> dict[str, float]:
         self.page.goto(path, wait_until="load")
         self.page.locator("main h1").wait_for(state="visible")
-        # the paint entry is recorded once the frame is presented, which may follow "load"
-        self.page.wait_for_function(
-            "performance.getEntriesByName('first-contentful-paint').length > 0"
+        # The paint entry is recorded once the frame is presented, which may follow "load".
+        # Awaited through an observer: wait_for_function polls by eval in the page, which the
+        # worker pages' CSP (script-src 'self') refuses whenever the first check is false.
+        self.page.evaluate(
+            """() => new Promise((resolve) => new PerformanceObserver((list, observer) => {
+                if (list.getEntriesByName('first-contentful-paint').length) {
+                  observer.disconnect();
+                  resolve(true);
+                }
+              }).observe({type: 'paint', buffered: true}))"""
         )
         styled = self.page.evaluate(
             "getComputedStyle(document.documentElement).backgroundColor"

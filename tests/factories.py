@@ -227,6 +227,18 @@ def store_punches(
     after_ingest(db, [s for s in stored if s.event_id in new])
 
 
+def stored_without_refresh(db: Database, site: str, *punches: tuple[str, str, str]) -> None:
+    """(worker, direction, "YYYY-MM-DD HH:MM" Shanghai) punches committed by an ingest whose
+    refresh after the commit never ran (it failed, or the process died): stored, days untouched."""
+    stored = []
+    for worker, direction, at in punches:
+        topic, payload = punch_payload(site, "gate-1", worker, direction, local(at))
+        outcome = validate(Inbound(topic, payload), lambda _s, _d: SECRET)
+        assert not hasattr(outcome, "reason"), outcome
+        stored.append(outcome.stored)  # type: ignore[union-attr]
+    db.store(stored, [], local("2025-07-01 09:00"))
+
+
 def local(text: str) -> datetime:
     """``"2025-06-09 08:00"`` in Shanghai time."""
     return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)

@@ -11,12 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from factories import SECRET, local, punch_payload, registered_project, store_punches
+from factories import local, registered_project, store_punches, stored_without_refresh
 from sqlalchemy import event, func, select
 
 from central.attendance import days as attendance_days
 from central.attendance.refresh import refresh_month
-from central.ingest.validate import Inbound, validate
 from central.payroll import batches
 from central.registry.organisations import project_zone
 from central.registry.sealing import Sealer
@@ -31,15 +30,6 @@ DAILY = PayTerms(pay_kind="daily", rate_fen=36000)
 def db(database: Database, tmp_path: Path) -> Database:
     registered_project(database, Sealer.from_file(tmp_path / "k"), SITE, {"W1": DAILY, "W2": DAILY})
     return database
-
-
-def died_before_refresh(db: Database, *punches: tuple[str, str, str]) -> None:
-    """Events committed by a process that died before its refresh: stored, days untouched."""
-    stored = []
-    for worker, direction, at in punches:
-        topic, payload = punch_payload(SITE, "gate-1", worker, direction, local(at))
-        stored.append(validate(Inbound(topic, payload), lambda _s, _d: SECRET).stored)  # type: ignore[union-attr]
-    db.store(stored, [], local("2025-07-01 09:00"))
 
 
 def marks(db: Database) -> list[str]:
@@ -92,8 +82,8 @@ def test_ingest_clears_its_marks_and_a_current_month_is_not_derived_again(db: Da
 def test_events_whose_refresh_never_ran_reach_the_payroll(db: Database) -> None:
     store_punches(db, SITE, [("W1", "in", local("2025-06-10 08:00"))])
     batch = batches.compute(db, SITE, "2025-06", "boss")
-    died_before_refresh(
-        db, ("W1", "out", "2025-06-10 17:00"), ("W2", "in", "2025-06-11 08:00"),
+    stored_without_refresh(
+        db, SITE, ("W1", "out", "2025-06-10 17:00"), ("W2", "in", "2025-06-11 08:00"),
         ("W2", "out", "2025-06-11 16:00"),
     )  # fmt: skip
     assert marks(db) == ["2025-06-10", "2025-06-11"]
@@ -113,7 +103,8 @@ def test_a_mark_on_the_day_before_the_month_recomputes_it_and_waits_for_its_own_
     """A night shift from 31 May into 1 June: the May event can change June's first day."""
     for month in ("2025-05", "2025-06"):
         refresh_month(db, SITE, month)  # both derived whole once
-    died_before_refresh(db, ("W1", "in", "2025-05-31 22:00"), ("W1", "out", "2025-06-01 06:00"))
+    night = [("W1", "in", "2025-05-31 22:00"), ("W1", "out", "2025-06-01 06:00")]
+    stored_without_refresh(db, SITE, *night)
     assert marks(db) == ["2025-05-31", "2025-06-01"]
     changed = refresh_month(db, SITE, "2025-06")
     assert ("W1", "2025-05-31") in changed  # the day before the month, refreshed with it

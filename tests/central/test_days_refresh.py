@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 from factories import (
-    SECRET,
     SHANGHAI,
     local,
     new_db,
     punch_payload,
     registered_project,
     store_punches,
+    stored_without_refresh,
 )
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -26,7 +26,7 @@ from sqlalchemy import select
 from central.api.app import create_app
 from central.attendance import closing
 from central.ingest.devices import DeviceDirectory
-from central.ingest.validate import Inbound, validate
+from central.ingest.validate import Inbound
 from central.ingest.writer import IngestWriter
 from central.payroll import batches
 from central.registry.sealing import Sealer
@@ -58,15 +58,6 @@ def snapshot(db: Database) -> tuple[list[tuple[object, ...]], list[tuple[object,
         return [tuple(r) for r in days], [tuple(r) for r in closings]
 
 
-def stored_without_refresh(db: Database, *punches: tuple[str, str, str]) -> None:
-    """Events stored while the refresh after ingest did not run (it failed, say)."""
-    stored = []
-    for worker, direction, at in punches:
-        topic, payload = punch_payload(SITE, "gate-1", worker, direction, local(at))
-        stored.append(validate(Inbound(topic, payload), lambda _s, _d: SECRET).stored)  # type: ignore[union-attr]
-    db.store(stored, [], local("2025-07-01 09:00"))
-
-
 def day(db: Database, worker: str, local_date: str) -> dict[str, object] | None:
     d = schema.attendance_days.c
     with db.engine.connect() as conn:
@@ -89,7 +80,7 @@ def test_days_are_current_as_soon_as_ingest_stores_the_events(world) -> None:  #
 def test_ingest_refreshes_only_the_workers_it_stored_events_of(world) -> None:  # type: ignore[no-untyped-def]
     """Cheap on a busy site: one worker's check-in does not recompute everyone's day."""
     db, _sealer, _url = world
-    stored_without_refresh(db, ("W2", "in", "2025-06-10 07:55"))
+    stored_without_refresh(db, SITE, ("W2", "in", "2025-06-10 07:55"))
     store_punches(db, SITE, [("W1", "in", local("2025-06-10 08:00"))])
     assert day(db, "W1", "2025-06-10") is not None
     assert day(db, "W2", "2025-06-10") is None  # refreshed by the next writer that needs it
@@ -126,7 +117,7 @@ def test_a_read_after_late_events_writes_nothing_and_reopens_nothing(world) -> N
     db, _sealer, url = world
     store_punches(db, SITE, [("W1", "in", local("2025-06-10 08:00"))])
     closing.close(db, SITE, "month", "2025-06", "boss")
-    stored_without_refresh(db, ("W1", "out", "2025-06-10 17:00"))
+    stored_without_refresh(db, SITE, ("W1", "out", "2025-06-10 17:00"))
     before = snapshot(db)
     assert day(db, "W1", "2025-06-10")["worked_minutes"] == 0  # type: ignore[index]
 

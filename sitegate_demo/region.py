@@ -321,16 +321,18 @@ def _pay_month(db: Database, sealer: Sealer, month: str, workdir: Path, fail_one
 
 
 def _heartbeats(db: Database, now: datetime) -> None:
-    """Every gate's signed status now, but one last heard online four hours ago: each has
-    delivered everything past the closed month, so that month closes."""
+    """Every gate's signed status now: each has delivered everything past last month, so that
+    month closes (the silent gate goes silent afterwards, :func:`_gate_lost`; were it silent
+    first, last month could not close in the first four hours of a month)."""
     for site in SITES:
         for gate in site.gates:
-            silent = (site.id, gate) == SILENT_GATE
-            _status(db, site.id, gate, now - timedelta(hours=4) if silent else now)
+            _status(db, site.id, gate, now)
 
 
 def _gate_lost(db: Database, now: datetime) -> None:
-    """The silent gate's last word: the broker's offline will three hours ago."""
+    """The silent gate's last words: online four hours ago, then the broker's offline will
+    three hours ago."""
+    _status(db, *SILENT_GATE, now - timedelta(hours=4))
     _status(db, *SILENT_GATE, now - timedelta(hours=3), online=False)
 
 
@@ -404,16 +406,22 @@ def seeded(db: Database) -> bool:
         return conn.execute(select(p.id).where(p.id == SITES[0].id)).first() is not None
 
 
-def seed(db_path: Path, gate_silent_after: timedelta = timedelta(minutes=30)) -> bool:
+def seed(
+    db_path: Path,
+    gate_silent_after: timedelta = timedelta(minutes=30),
+    now: datetime | None = None,
+) -> bool:
     """Seed the region into central's database at ``db_path`` (its sealing key beside it);
-    False when it was seeded before, so a re-run changes nothing."""
+    False when it was seeded before, so a re-run changes nothing. ``now``: the moment the
+    region is seeded at (tests pin it; the demo seeds the present)."""
     db = Database(str(db_path))
     db.upgrade()
     ensure_loaded(db)  # 南宁市, 兴宁区 …: the division names fetched at set-up
     if seeded(db):
         return False
     sealer = sealer_for(str(db_path))
-    now = datetime.now(SHANGHAI).replace(microsecond=0) - timedelta(seconds=5)
+    if now is None:
+        now = datetime.now(SHANGHAI).replace(microsecond=0) - timedelta(seconds=5)
     today = now.date()
     enterprise, keys = _register(db, sealer, today)
     _attendance(db, keys, today, now)

@@ -2,13 +2,16 @@
 and seeds a supervised Guangxi region the console shows, with one working login per role."""
 
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
+from sqlalchemy import select
 
+from central.storage import Database, schema
 from conftest import Central, run_cli
 from sitegate_demo.cli import WORKERS
-from sitegate_demo.region import LOGINS, SILENT_GATE, SITES
+from sitegate_demo.region import LOGINS, SHANGHAI, SILENT_GATE, SITES, seed
 
 
 def test_demo_shows_attendance_and_seeds_the_region(tmp_path: Path, broker_url: str) -> None:
@@ -83,3 +86,26 @@ def test_demo_shows_attendance_and_seeds_the_region(tmp_path: Path, broker_url: 
         assert len(names) == len({s.division for s in SITES}) + 1, names
     finally:
         central.stop()
+
+
+def test_the_region_seeds_in_the_first_hours_of_a_month(tmp_path: Path) -> None:
+    """Last month closes however soon after its end the demo starts: the seed refused to close
+    it from 00:00 to 04:00 on the 1st (Shanghai), when its silent gate's last word, four hours
+    back, came before the month's end. Seeded at 00:40 on 1 December: last month closed for
+    every paid project, the silent gate still last heard before midnight."""
+    now = datetime(2026, 12, 1, 0, 40, tzinfo=SHANGHAI)
+    assert seed(tmp_path / "central.db", now=now)
+    db = Database(str(tmp_path / "central.db"))
+    c, d = schema.period_closings.c, schema.devices.c
+    with db.engine.connect() as conn:
+        closed = set(
+            conn.execute(
+                select(c.project_id).where(c.period == "2026-11", c.state == "closed")
+            ).scalars()
+        )
+        status_at = conn.execute(
+            select(d.status_at).where(d.site == SILENT_GATE[0], d.device == SILENT_GATE[1])
+        ).scalar_one()
+    db.close()
+    assert closed == {site.id for site in SITES if site.paid}
+    assert datetime.fromisoformat(status_at) == now - timedelta(hours=3)  # its offline will

@@ -24,7 +24,7 @@ from central.attendance.periods import month_of, month_range
 from central.clock import now_iso, utc_us
 from central.errors import N_, Conflict, InvalidInput, fill
 from central.registry.organisations import project_gates, project_zone
-from central.storage import Database, schema
+from central.storage import Database, days_pending, schema
 
 
 class ClosingRefused(Conflict):
@@ -106,9 +106,14 @@ def close(db: Database, project_id: str, kind: str, key: str, by_user: str) -> d
     period = Period.parse(kind, key)
     with db.engine.connect() as conn:
         zone = project_zone(conn, project_id)
+        marks = None
+        if kind == "month":
+            marks = days_pending.stale_marks(conn, project_id, key, period.first, period.last)
     # The days are brought up to date first, so a later change is a real change (a late
-    # event, a correction) and reopens the period, not the first computation of it.
-    attendance_days.refresh(db, project_id, zone, period.first, period.last)
+    # event, a correction) and reopens the period, not the first computation of it. A month
+    # refreshed whole with no writer's mark since (central/storage/days_pending.py) is current.
+    if marks != []:
+        attendance_days.refresh(db, project_id, zone, period.first, period.last)
     with db.begin() as conn:
         if not project_gates(conn, project_id):
             raise Conflict.of(

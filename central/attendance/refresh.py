@@ -14,7 +14,8 @@ edited in place, and a read never recomputes them. They are refreshed by the wri
   or before the process died, or before a project was registered for the site): the writers
   mark what they commit and clear it after their refresh (central/storage/days_pending.py),
   so the month is recomputed only when a mark survives or it was never recomputed whole.
-* **close**: closing a period recomputes its days (central/attendance/closing.py).
+* **close**: closing a period recomputes its days (central/attendance/closing.py), except a
+  month whose days are current by the same marks.
 
 A closed period that a recomputation changes is reopened, with the reason recorded.
 """

@@ -14,6 +14,7 @@ import pytest
 from factories import local, registered_project, store_punches, stored_without_refresh
 from sqlalchemy import event, func, select
 
+from central.attendance import closing
 from central.attendance import days as attendance_days
 from central.attendance.refresh import refresh_month
 from central.payroll import batches
@@ -139,3 +140,21 @@ def test_a_correction_leaves_no_mark_and_its_day_is_current(db: Database) -> Non
     assert marks(db) == []
     assert refresh_month(db, SITE, "2025-06") == []
     assert minutes(db, "W1", "2025-06-10") == 480
+
+
+def test_closing_a_current_month_reads_no_event_and_one_with_a_mark_folds_it_in(
+    db: Database,
+) -> None:
+    store_punches(db, SITE, [("W1", "in", local("2025-06-10 08:00"))])
+    refresh_month(db, SITE, "2025-06")
+    with reads_of_events(db) as current:
+        closing.close(db, SITE, "month", "2025-06", "boss")
+    assert current == []
+    stored_without_refresh(db, SITE, ("W1", "out", "2025-06-10 17:00"))
+    with reads_of_events(db) as marked:
+        closing.close(db, SITE, "month", "2025-06", "boss")
+    assert marked
+    assert minutes(db, "W1", "2025-06-10") == 540  # closed with the late exit in it
+    assert marks(db) == ["2025-06-10"]  # a close does not settle: the next whole refresh does
+    refresh_month(db, SITE, "2025-06")
+    assert marks(db) == []

@@ -75,10 +75,11 @@ _SIG_MEMBER_LEN = len(b',"sig":""') + 64
 
 
 def _canonical(obj: dict[str, Any]) -> bytes | None:
-    """The signed form of ``obj``; None when it has none (NaN or an infinity in it)."""
+    """The signed form of ``obj``; None when it has none (NaN or an infinity in it, or nesting
+    deeper than the encoder recurses: ``json.loads`` accepts depths ``json.dumps`` refuses)."""
     try:
         return canonical_bytes(obj)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

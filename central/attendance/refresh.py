@@ -75,12 +75,16 @@ def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
     return runs
 
 
-def refresh_touched(db: Database, touched: Iterable[tuple[str, str, str]]) -> dict[str, Changed]:
+def refresh_touched(
+    db: Database, touched: Iterable[tuple[str, str, str]], token: str | None = None
+) -> dict[str, Changed]:
     """Refresh the days that newly stored events ``(site, worker, local date)`` can affect:
     only those workers' days, so a busy morning's batches never recompute a whole site.
 
     Sites that are not registered projects are skipped (ingest stores their events; there
-    are no days to derive until the project exists). Returns project → the days that changed.
+    are no days to derive until the project exists). ``token``: the marks the store wrote
+    for these events (central/storage/days_pending.py), cleared once every day is refreshed.
+    Returns project → the days that changed.
     """
     by_site: dict[str, set[date]] = defaultdict(set)
     workers_at: dict[str, set[str]] = defaultdict(set)
@@ -107,4 +111,7 @@ def refresh_touched(db: Database, touched: Iterable[tuple[str, str, str]]) -> di
             reason = f"{len(changed)} attendance day(s) changed by newly received events"
             reopen_for_changes(db, project_id, changed, reason)
             out[project_id] = sorted(changed)
+    if token is not None:
+        with db.begin() as conn:
+            days_pending.clear(conn, token)
     return out

@@ -76,8 +76,8 @@ def settle(
     current, and the marks read before it that it covered (their date inside the month, so the
     day either side was refreshed too) are gone."""
     ids = [i for i, _day in covered]
+    p = schema.days_pending.c
     for start in range(0, len(ids), 500):
-        p = schema.days_pending.c
         conn.execute(delete(schema.days_pending).where(p.id.in_(ids[start : start + 500])))
     stmt = upsert_insert(conn, schema.days_current).values(
         project_id=project_id, month=month, refreshed_at=at

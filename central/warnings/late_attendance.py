@@ -67,8 +67,6 @@ def after_ingest(db: Database, stored: Sequence[StoredEvent]) -> None:
         ids.append(event.event_id)
     if not ids:
         return
-    for project_id, changed in refresh_touched(db, touched).items():
+    for project_id, changed in refresh_touched(db, touched, days_pending.token_of(ids)).items():
         with db.begin() as conn:
             flag_changes(conn, project_id, changed)
-    with db.begin() as conn:  # the days the store marked are current now (central/storage)
-        days_pending.clear(conn, days_pending.token_of(ids))

@@ -71,6 +71,10 @@ SYSTEM_NOTES: dict[str, str] = {
 
 _TIMES = ("since", "at")
 
+#: The protocol's pollutant keys (wireproto's dust messages) as people write them; the pages
+#: use the same names (the ``pollutant`` filter, central/web/templating.py).
+POLLUTANT_NAMES = {"pm2_5": "PM2.5", "pm10": "PM10", "tsp": "TSP"}
+
 
 def _shown(params: Mapping[str, Any], zone: tzinfo | None) -> dict[str, Any]:
     """The parameters as they are printed: fen also in yuan, floats short, times local."""
@@ -78,6 +82,8 @@ def _shown(params: Mapping[str, Any], zone: tzinfo | None) -> dict[str, Any]:
     for key, value in params.items():
         if isinstance(value, float):
             value = f"{value:g}"
+        if key == "pollutant" and isinstance(value, str):
+            value = POLLUTANT_NAMES.get(value, value)
         if key.endswith("_fen") and isinstance(value, int) and not isinstance(value, bool):
             out[key[: -len("_fen")] + "_yuan"] = yuan(value)
         if zone is not None and (key in _TIMES or key.endswith("_at")) and isinstance(value, str):

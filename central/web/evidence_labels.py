@@ -7,6 +7,7 @@ added later), and bookkeeping copies no reader needs are left out.
 """
 
 from central.web.i18n import N_
+from central.web.routes.lists import GATE_STATES
 
 LABELS: dict[str, str] = {
     "allowed_per_day": N_("Exceedances allowed per day"),
@@ -60,10 +61,18 @@ LABELS: dict[str, str] = {
     "workers": N_("Workers"),
 }
 
+# Values stored as codes, by key: the code's msgid (what the gates list calls the same state).
+VALUE_LABELS: dict[str, dict[str, str]] = {"last_state": dict(GATE_STATES)}
+
 # Machine copies of a shown value (the dust reading's time as UTC microseconds).
 HIDDEN = frozenset({"at_utc_us"})
 
 
-def shown(evidence: dict[str, object]) -> list[tuple[str, str | None, object]]:
-    """(key, label msgid or None, value) for each key a reader sees, in key order."""
-    return [(k, LABELS.get(k), v) for k, v in sorted(evidence.items()) if k not in HIDDEN]
+def shown(evidence: dict[str, object]) -> list[tuple[str, str | None, object, str | None]]:
+    """(key, label msgid or None, value, the value's msgid or None) for each key a reader
+    sees, in key order."""
+    return [
+        (k, LABELS.get(k), v, VALUE_LABELS.get(k, {}).get(str(v)))
+        for k, v in sorted(evidence.items())
+        if k not in HIDDEN
+    ]

@@ -26,6 +26,7 @@ from starlette.responses import HTMLResponse
 from central.auth.users import Principal, Role
 from central.clock import zone
 from central.wages.money import yuan
+from central.warnings.subjects import POLLUTANT_NAMES
 from central.web import csrf, i18n
 from central.web.i18n import N_
 from central.web.sessions import secure
@@ -168,6 +169,7 @@ def _environment() -> Environment:
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]  # added to the environment by jinja2's i18n extension
     env.filters["yuan"] = _yuan
     env.filters["moment"] = _moment
+    env.filters["pollutant"] = lambda key: POLLUTANT_NAMES.get(key, key)
     return env
 
 

@@ -22,6 +22,7 @@ from web_client import add_users, console_client, csrf, sign_in
 from central.registry import division_source, divisions
 from central.registry.division_names import english_name
 from central.storage import Database, schema
+from central.warnings import subjects
 from central.warnings.subjects import SUBJECTS, SYSTEM_NOTES, fill
 from central.web import i18n
 from conftest import api_headers
@@ -187,6 +188,7 @@ def test_evidence_and_the_automatic_actor_read_in_the_readers_language(world) ->
         heard is not None
         and "T" not in evidence[heard.end() : evidence.index("</time>", heard.end())]
     )
+    assert 'data-evidence="last_state">在线<' in evidence  # the gate's state, not its code
     assert "系统自动" in page[page.index('id="history-title"') :]
     sign_in(client, "root", english=True)
     page = client.get(f"/console/warnings/{warning_id}").text
@@ -625,3 +627,20 @@ def test_the_cli_loads_the_names_and_refuses_a_missing_file(tmp_path: Path) -> N
         app, ["divisions", "load", "--db", url, "--from", str(tmp_path / "none.json")]
     )
     assert missing.exit_code == 1 and "no such file" in missing.output
+
+
+def test_a_dust_subject_names_the_pollutant_as_people_write_it() -> None:
+    """The protocol's ``pm2_5`` is written PM2.5 in a subject, as on the dust pages."""
+    params = {
+        "gate": "nn-1/gate-1",
+        "pollutant": "pm2_5",
+        "value": 80.5,
+        "limit": 75.0,
+        "profile": "gb3095-2012",
+        "window": "24h",
+        "at": "2026-11-30T09:00:00+08:00",
+    }
+    assert subjects.english("dust_exceedance", params) == (
+        "nn-1/gate-1: PM2.5 80.5 µg/m³ over the 75 limit (gb3095-2012, 24h)"
+        " at 2026-11-30T09:00:00+08:00"
+    )

@@ -154,3 +154,13 @@ def test_text_that_is_no_msgid_is_escaped_when_passed_to_gettext(locale: str) ->
     shown, known = page.split("|")
     assert shown == "&lt;script&gt;alert(1)&lt;/script&gt;"
     assert known == i18n.translations(locale).gettext("Project") and known != ""
+
+
+def test_every_shipped_dust_profile_title_is_a_msgid() -> None:
+    """The site's dust page shows its limit profile's title translated: each title the gate's
+    config ships (firmware_config, outside the extraction) is marked in the dust route."""
+    from central.web.routes.dust import PROFILE_TITLES
+    from firmware_config.dust_profiles import PROFILES
+
+    assert {p.title for p in PROFILES.values()} == PROFILE_TITLES
+    assert msgids() >= PROFILE_TITLES

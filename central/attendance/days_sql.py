@@ -28,12 +28,13 @@ did not change is not rewritten (its ``computed_at`` stays).
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Text, text
 
-from central.storage import Database
+from central.storage import Database, planner
 from central.storage.bulk import insert_rows
 
 Key = tuple[str, str]  # (worker_id, local date YYYY-MM-DD)
@@ -278,21 +279,18 @@ def _write(conn: Connection, sql: _Sql, params: dict[str, Any], scoped: bool) ->
         ),
         params,
     ).all()
-    if sql.pg and not scoped:
-        # A whole range's stored days against tmp_days must hash: right after a bulk load the
-        # stored days' statistics can say "a few rows", and a nested loop over millions then
-        # runs for minutes. (A few workers' days are best found by index: left to the planner.)
-        conn.execute(text("SET LOCAL enable_nestloop = off"))
-    vanished = conn.execute(
-        text(
-            f"DELETE FROM {t} WHERE {scope} AND NOT EXISTS (SELECT 1 FROM {w}"
-            f" WHERE {w}.worker_id = {t}.worker_id AND {w}.local_date = {t}.local_date)"
-            " RETURNING worker_id, local_date"
-        ),
-        params,
-    ).all()
-    if sql.pg and not scoped:
-        conn.execute(text("SET LOCAL enable_nestloop = on"))
+    # A whole range's stored days against tmp_days must hash: right after a bulk load the
+    # stored days' statistics can say "a few rows", and a nested loop over millions then runs
+    # for minutes. (A few workers' days are best found by index: left to the planner.)
+    with planner.hash_joins(conn) if not scoped else nullcontext():
+        vanished = conn.execute(
+            text(
+                f"DELETE FROM {t} WHERE {scope} AND NOT EXISTS (SELECT 1 FROM {w}"
+                f" WHERE {w}.worker_id = {t}.worker_id AND {w}.local_date = {t}.local_date)"
+                " RETURNING worker_id, local_date"
+            ),
+            params,
+        ).all()
     return sorted({(r[0], r[1]) for r in upserted} | {(r[0], r[1]) for r in vanished})
 
 
@@ -330,9 +328,7 @@ def refresh(
     if scoped:
         params["workers"] = json.dumps(sorted(set(workers or ())))
     with db.begin() as conn:
-        if sql.pg:
-            # A project-month of events sorted per worker in memory rather than on disk.
-            conn.execute(text("SET LOCAL work_mem = '256MB'"))
+        planner.month_memory(conn)  # a project-month of events sorted per worker
         _create_temp_tables(conn, sql)
         if params["suffix"] is None:  # the offset changes in the window: build_days it all
             rows = fallback(conn, workers)

@@ -34,6 +34,7 @@ from central.attendance.periods import month_range
 from central.payroll.compute import DAILY_EXTENDED_LIMIT, MONTHLY_OVERTIME_LIMIT, day_note
 from central.payroll.line_days import DAY_COLUMNS
 from central.registry.organisations import work_calendar
+from central.storage import planner
 from central.wages.rules import PayKind, PayTerms
 
 # The columns of a line, in the order and with the names of compute.py's line dicts.
@@ -223,16 +224,13 @@ def _shares() -> str:
 
 
 @contextmanager
-def _hash_joins(conn: Connection) -> Iterator[None]:
-    """On PostgreSQL, no nested loops for the month's statements: the planner guesses one row
-    for a CTE grouped and filtered (``single``, ``night``) and would loop over 150,000 days
-    per worker; every join here is a hash join of a project-month."""
-    postgres = conn.dialect.name == "postgresql"
-    if postgres:
-        conn.execute(text("SET LOCAL enable_nestloop = off"))
-    yield
-    if postgres:
-        conn.execute(text("SET LOCAL enable_nestloop TO DEFAULT"))
+def _month_plan(conn: Connection) -> Iterator[None]:
+    """The month's statements hashed and sorted in memory (central/storage/planner.py): the
+    planner guesses one row for ``single`` and ``night`` and would loop over 150,000 days per
+    worker, and the days' shares sorted on disk."""
+    planner.month_memory(conn)
+    with planner.hash_joins(conn):
+        yield
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,7 +326,7 @@ def irregular_workers(
         " WHERE project_id = :project AND month = :month AND reversed_at IS NULL"
         " EXCEPT SELECT worker_id FROM regular"
     )
-    with _hash_joins(conn):
+    with _month_plan(conn):
         return set(conn.execute(text(sql), q.params).scalars())
 
 
@@ -336,7 +334,7 @@ def line_rows(conn: Connection, q: MonthQuery | None) -> list[dict[str, object]]
     """The regular lines as compute.py's line dicts (for approval's comparison)."""
     if q is None:
         return []
-    with _hash_joins(conn):
+    with _month_plan(conn):
         rows = conn.execute(text(q.ctes + f"SELECT {', '.join(LINE_KEYS)} FROM lines"), q.params)
         return [dict(r._mapping) for r in rows]
 
@@ -345,7 +343,7 @@ def day_rows(conn: Connection, q: MonthQuery | None, batch_id: int) -> list[dict
     """The regular lines' days as stored for batch ``batch_id`` would be (tests compare)."""
     if q is None:
         return []
-    with _hash_joins(conn):
+    with _month_plan(conn):
         rows = conn.execute(text(q.ctes + _DAYS), {**q.params, "batch": batch_id})
         return [dict(r._mapping) for r in rows]
 
@@ -356,7 +354,7 @@ def insert(conn: Connection, q: MonthQuery | None, batch_id: int) -> None:
         return
     params = {**q.params, "batch": batch_id}
     columns = ", ".join(LINE_KEYS)
-    with _hash_joins(conn):
+    with _month_plan(conn):
         _insert(conn, q, params, columns)
 
 
@@ -401,11 +399,17 @@ def findings(
     if q is None:
         return out
     params = {**q.params, "batch": batch_id, "long_day": DAILY_EXTENDED_LIMIT}
+    # The batch's line ids bound the line days read (by their index): a join on batch_id alone
+    # scanned every batch's line days, a cost growing with every month stored.
+    params["low"], params["high"] = conn.execute(
+        text("SELECT MIN(id), MAX(id) FROM payroll_lines WHERE batch_id = :batch"), params
+    ).one()
     for w, emp, d, m in conn.execute(
         text(
             "SELECT l.worker_id, l.employer_id, d.local_date, d.extended_minutes"
             " FROM payroll_line_days d JOIN payroll_lines l ON l.id = d.line_id"
-            " WHERE l.batch_id = :batch AND d.extended_minutes > :long_day"
+            " WHERE l.batch_id = :batch AND d.line_id BETWEEN :low AND :high"
+            " AND d.extended_minutes > :long_day"
         ),
         params,
     ):
@@ -430,7 +434,7 @@ def findings(
             " WHERE l.worked_minutes > 0"
             " AND CAST(r.rate AS BIGINT) * 6000 < CAST(:minimum AS BIGINT) * r.unit * 100"
         )
-        with _hash_joins(conn):
+        with _month_plan(conn):
             found = conn.execute(text(sql), {**params, "minimum": minimum}).all()
         for w, per_hour in found:
             if w not in skip:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select
 
 from central.clock import utc_us
 from central.storage import schema
+from central.storage.project_scope import in_scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +71,7 @@ def entries(
     """Newest first; ``projects`` narrows to rows of those projects (None: every row)."""
     a = schema.audit_log.c
     q = select(schema.audit_log).order_by(a.id.desc()).limit(limit)
-    if projects is not None:
-        q = q.where(a.project_id.in_(sorted(projects)))
+    q = q.where(in_scope(a.project_id, projects))
     if action:
         q = q.where(a.action == action)
     if actor:

@@ -39,6 +39,7 @@ from sqlalchemy import (
 from central.auth.users import Principal, Role, principal_of
 from central.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from central.storage import schema
+from central.storage.project_scope import in_scope
 
 READ_ALL = (Role.ADMIN,)
 WHOLE_PROJECT = "whole"  # sees every worker of the project
@@ -171,7 +172,7 @@ def records_filter(conn: Connection, who: Principal, table: Table) -> ColumnElem
     if who.role is Role.WORKER:
         return table.c.worker_id == who.worker_id
     whole = whole_projects(conn, who) or set()
-    clause: ColumnElement[bool] = table.c.project_id.in_(sorted(whole))
+    clause: ColumnElement[bool] = in_scope(table.c.project_id, whole)
     if who.role is Role.CONTRACTOR_ADMIN:
         clause = or_(clause, table.c.employer_id == who.enterprise_id)
     return clause
@@ -333,7 +334,7 @@ def kept_by(conn: Connection, enterprise_id: int, worker_ids: list[str]) -> set[
         select(e.worker_id)
         .where(
             e.worker_id.in_(worker_ids),
-            or_(e.employer_id == enterprise_id, e.project_id.in_(sorted(mine))),
+            or_(e.employer_id == enterprise_id, in_scope(e.project_id, mine)),
             e.worker_id.not_in(_employed_elsewhere(conn, enterprise_id)),
         )
         .distinct()
@@ -378,7 +379,7 @@ def warnings_filter(conn: Connection, who: Principal) -> ColumnElement[bool] | N
         return None
     w = schema.wage_warnings.c
     whole = whole_projects(conn, who) or set()
-    clause: ColumnElement[bool] = w.project_id.in_(sorted(whole))
+    clause: ColumnElement[bool] = in_scope(w.project_id, whole)
     if who.role is Role.CONTRACTOR_ADMIN:
         clause = or_(
             clause,
@@ -504,11 +505,11 @@ def restrict(
         whole = whole_projects(conn, who) or set()
         return query.where(
             or_(
-                site_column.in_(sorted(whole)),
+                in_scope(site_column, whole),
                 _own_employment(who, site_column, worker_column),
             )
         )
-    return query.where(site_column.in_(sorted(visible)))
+    return query.where(in_scope(site_column, visible))
 
 
 def may_register_on(conn: Connection, who: Principal, project_id: str) -> None:
@@ -591,12 +592,12 @@ def enterprises_filter(conn: Connection, who: Principal) -> ColumnElement[bool] 
     ent = schema.enterprises.c
     if who.role is not Role.SUPERVISOR:
         return ent.id == who.enterprise_id if who.enterprise_id else false()
-    projects = sorted(_supervised(conn, who))
+    projects = _supervised(conn, who)
     p, r, e = schema.projects.c, schema.project_enterprises.c, schema.employments.c
     return or_(
-        ent.id.in_(select(p.contractor_id).where(p.id.in_(projects))),
-        ent.id.in_(select(r.enterprise_id).where(r.project_id.in_(projects))),
-        ent.id.in_(select(e.employer_id).where(e.project_id.in_(projects))),
+        ent.id.in_(select(p.contractor_id).where(in_scope(p.id, projects))),
+        ent.id.in_(select(r.enterprise_id).where(in_scope(r.project_id, projects))),
+        ent.id.in_(select(e.employer_id).where(in_scope(e.project_id, projects))),
     )
 
 

@@ -26,6 +26,7 @@ from central.registry.sealing import Sealer
 from central.registry.validation import mask
 from central.storage import schema
 from central.storage.lookup import by_id, inserted_id
+from central.storage.project_scope import in_scope
 from central.validation import Fen, FreeText, LocalDate, ProjectId, ShortText
 
 ACCOUNT_CONTEXT = "wage_account"
@@ -296,9 +297,7 @@ def cases_select(projects: Collection[str] | None) -> Select[Any]:
         city_code(p.division_code).label("city"),
         name_of(city_code(p.division_code)).label("city_name"),
     ).select_from(schema.arrears_cases.join(schema.projects, p.id == a.project_id))
-    if projects is not None:
-        query = query.where(a.project_id.in_(sorted(projects)))
-    return query
+    return query.where(in_scope(a.project_id, projects))
 
 
 def cases(

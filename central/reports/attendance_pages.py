@@ -23,8 +23,8 @@ from sqlalchemy import ColumnElement, Connection, Integer, Select, case, func, s
 
 from central.attendance.closing import gate_horizon
 from central.registry.organisations import project_gates, project_zone
-from central.reports.project_scope import in_scope
 from central.storage import schema
+from central.storage.project_scope import in_scope
 
 #: How long a gate may be quiet before today's row names it silent.
 SILENT_AFTER = timedelta(minutes=30)

@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, case, func, literal, select
 
 from central.registry import divisions
-from central.reports.project_scope import in_scope
 from central.storage import schema
+from central.storage.project_scope import in_scope
 
 
 def _my_role(enterprise_id: int | None) -> ColumnElement[str]:

@@ -41,8 +41,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from central.reports.listings import GATE_STATE
-from central.reports.project_scope import in_scope
 from central.storage import schema
+from central.storage.project_scope import in_scope
 
 
 class json_field(FunctionElement[str]):

@@ -30,8 +30,8 @@ from pydantic import BaseModel, Field, computed_field
 from sqlalchemy import Connection, Select, and_, func, select
 
 from central.registry import divisions, staff_spans
-from central.reports.project_scope import in_scope
 from central.storage import schema
+from central.storage.project_scope import in_scope
 
 REAL_NAME_DAYS = 30
 INDICATORS = ("real_name", "card_issuance", "wage_account", "online_payroll", "attendance_upload")

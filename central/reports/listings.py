@@ -14,8 +14,8 @@ from sqlalchemy import ColumnElement, Select, case, func, literal, select
 
 from central.registry.divisions import city_code, name_of
 from central.reports.overview import GATE_ONLINE
-from central.reports.project_scope import in_scope
 from central.storage import schema
+from central.storage.project_scope import in_scope
 
 #: A gate's state as the overview counts it: ``online`` or ``offline``.
 GATE_STATE = case((GATE_ONLINE, literal("online")), else_=literal("offline"))

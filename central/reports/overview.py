@@ -32,8 +32,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection, case, func, select
 
 from central.registry import staff_spans
-from central.reports.project_scope import in_scope
 from central.storage import schema
+from central.storage.project_scope import in_scope
 
 __all__ = ["DailyCount", "Overview", "daily_on_site", "overview"]
 

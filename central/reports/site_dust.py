@@ -24,8 +24,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Connection, Select, case, exists, func, literal, select
 
-from central.reports.project_scope import in_scope
 from central.storage import schema
+from central.storage.project_scope import in_scope
 from firmware_config.dust_profiles import PROFILES, WINDOW_SECONDS, Rule
 
 DEFAULT_PROFILE = "gb3095-2012"

@@ -31,8 +31,8 @@ from sqlalchemy import (
     select,
 )
 
-from central.reports.project_scope import in_scope
 from central.storage import schema
+from central.storage.project_scope import in_scope
 
 STATUSES = (
     "draft",

@@ -176,7 +176,7 @@ class Database:
         _private_sqlite_file(self.url)
         # A bounded connect: /healthz must answer "database down", not hang with the server.
         # Custom plans always: psycopg prepares a statement run five times, and PostgreSQL's
-        # generic plan for it cannot hash ``= ANY(:projects)`` (central/reports/project_scope.py)
+        # generic plan for it cannot hash ``= ANY(:projects)`` (central/storage/project_scope.py)
         # and compares every row with every project of a province (twice the overview's time).
         connect_args: dict[str, object] = (
             {"connect_timeout": 5, "options": "-c plan_cache_mode=force_custom_plan"}

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, select
 
 from central.storage import Database, schema
 from central.storage.database import StoredEvent
+from central.storage.project_scope import in_scope
 from central.warnings import gate_links
 from central.warnings.gate_links import Link
 from central.warnings.store import raise_warning, resolve_by_system
@@ -50,8 +51,7 @@ def _open(
     """Open warnings of ``kind`` (of ``sites`` only: the project/state index serves ingest)."""
     w = schema.wage_warnings.c
     q = select(w.id, w.key, w.evidence).where(w.kind == kind, w.state == "open")
-    if sites is not None:
-        q = q.where(w.project_id.in_(sorted(set(sites))))
+    q = q.where(in_scope(w.project_id, sites))
     rows = conn.execute(q).all()
     return [(r.id, r.key, json.loads(r.evidence)) for r in rows]
 

@@ -10,10 +10,11 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, true
+from sqlalchemy import ColumnElement, Select, func, select
 
 from central.registry.divisions import city_code, in_city, name_of
 from central.storage import schema
+from central.storage.project_scope import in_scope
 
 #: The city of a project: the first four digits of its GB/T 2260 county or city code + ``00``.
 CITY = city_code(schema.projects.c.division_code)
@@ -22,7 +23,7 @@ CITY = city_code(schema.projects.c.division_code)
 def queue_select(projects: Collection[str] | None) -> Select[Any]:
     """Warnings of every kind on projects in scope (the admin: every warning)."""
     w, p = schema.wage_warnings.c, schema.projects.c
-    scope: ColumnElement[bool] = true() if projects is None else w.project_id.in_(sorted(projects))
+    scope = in_scope(w.project_id, projects)
     return (
         select(
             w.id.label("id"),

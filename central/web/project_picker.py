@@ -29,6 +29,7 @@ from central.auth.scope import WHOLE_PROJECT, project_reach, visible_projects
 from central.auth.users import Principal
 from central.errors import NotFound
 from central.storage import schema
+from central.storage.project_scope import in_scope
 from central.web.sessions import EnterpriseUser, database
 from wireproto.topics import ID_PATTERN
 
@@ -58,9 +59,7 @@ def choices(conn: Connection, who: Principal) -> tuple[ProjectChoice, ...]:
     """The caller's projects (the API's scope), by name then id."""
     p = schema.projects.c
     q = select(p.id, p.name).order_by(p.name, p.id)
-    visible = visible_projects(conn, who)
-    if visible is not None:
-        q = q.where(p.id.in_(sorted(visible)))
+    q = q.where(in_scope(p.id, visible_projects(conn, who)))
     return tuple(ProjectChoice(r.id, r.name) for r in conn.execute(q))
 
 

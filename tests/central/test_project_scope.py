@@ -1,11 +1,11 @@
-"""The one-parameter project filter (central/reports/project_scope.py) on both engines: exactly
+"""The one-parameter project filter (central/storage/project_scope.py) on both engines: exactly
 the ids given, whatever characters they hold and however many there are, with the statement's
 cached SQL reused for another set of ids."""
 
 from sqlalchemy import func, select
 
-from central.reports.project_scope import in_scope
 from central.storage import Database, schema
+from central.storage.project_scope import in_scope
 
 AWKWARD = ['a"b', "c\\d", "e,f", "{g}", "h i", "南宁-1", "", "NULL", "j'k"]
 

@@ -12,6 +12,7 @@ from central.auth.deps import CurrentUser
 from central.auth.scope import require_role, visible_projects, whole_projects
 from central.auth.users import Role
 from central.storage import schema
+from central.storage.project_scope import in_scope
 from central.validation import Code
 
 router = APIRouter(tags=["operations"])
@@ -40,9 +41,7 @@ def held_events(
     if reason:
         q = q.where(h.reason == reason)
     with db.engine.connect() as conn:
-        projects = whole_projects(conn, who)
-        if projects is not None:
-            q = q.where(h.site.in_(sorted(projects)))
+        q = q.where(in_scope(h.site, whole_projects(conn, who)))
         rows = conn.execute(q.order_by(h.received_at.desc(), h.event_id).limit(limit))
         return [HeldEventPublic.model_validate(dict(r._mapping)) for r in rows]
 
@@ -76,8 +75,7 @@ def dead_letter_counts(
     if reason:
         q = q.where(c.reason == reason)
     with db.engine.connect() as conn:
-        sites = visible_projects(conn, who)
-        if sites is not None:  # a supervisor: the senders of its own jurisdiction only
-            q = q.where(c.site.in_(sorted(sites)))
+        # a supervisor: the senders of its own jurisdiction only
+        q = q.where(in_scope(c.site, visible_projects(conn, who)))
         rows = conn.execute(q.order_by(c.hour.desc(), c.count.desc()).limit(limit))
         return [DeadLetterCountPublic.model_validate(dict(r._mapping)) for r in rows]

@@ -31,6 +31,7 @@ from central.payroll import batches
 from central.payroll.confirmation import wage_sheet
 from central.registry.organisations import project_gates
 from central.storage import Database, schema
+from central.storage.project_scope import in_scope
 from central.validation import DbId, Month, ProjectId
 
 router = APIRouter(prefix="/api/v1", tags=["payroll"], responses=error_responses(*AUTHENTICATED))
@@ -77,9 +78,7 @@ def list_batches(
     with db.engine.connect() as conn:
         if who.role is Role.WORKER:
             return []  # a worker's lines are under /me
-        visible = visible_projects(conn, who)
-        if visible is not None:
-            q = q.where(b.project_id.in_(visible))
+        q = q.where(in_scope(b.project_id, visible_projects(conn, who)))
         if project_id:
             q = q.where(b.project_id == project_id)
         return [BatchPublic.model_validate(dict(r._mapping)) for r in conn.execute(q)]

@@ -43,6 +43,7 @@ from central.auth.users import Principal, Role
 from central.errors import Forbidden
 from central.registry import employment, organisations, roster, workers
 from central.storage import Database, schema
+from central.storage.project_scope import in_scope
 from central.validation import FreeText, LocalDate, ProjectId, WorkerIdText
 from central.wages.holidays import DayKind
 
@@ -96,10 +97,8 @@ def list_projects(db: DbDep, who: CurrentUser) -> list[ProjectPublic]:
     """The projects in the caller's scope."""
     p = schema.projects.c
     with db.engine.connect() as conn:
-        visible = visible_projects(conn, who)
         q = select(schema.projects).order_by(p.id)
-        if visible is not None:
-            q = q.where(p.id.in_(visible))
+        q = q.where(in_scope(p.id, visible_projects(conn, who)))
         return [ProjectPublic.model_validate(dict(r._mapping)) for r in conn.execute(q)]
 
 

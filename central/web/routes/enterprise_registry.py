@@ -45,6 +45,7 @@ from central.reports.roster import (
     roster_select,
 )
 from central.storage import schema
+from central.storage.project_scope import in_scope
 from central.web import tables
 from central.web.forms import FieldError, field_errors, submitted
 from central.web.i18n import N_
@@ -128,7 +129,7 @@ def employers(conn: Connection, who: Principal) -> list[tuple[str, str]]:
     q = select(ent.id, ent.name).order_by(ent.name)
     if who.role is not Role.ADMIN:
         mine = general_projects(conn, who.enterprise_id)
-        subs = select(r.enterprise_id).where(r.project_id.in_(sorted(mine)))
+        subs = select(r.enterprise_id).where(in_scope(r.project_id, mine))
         q = q.where((ent.id == who.enterprise_id) | ent.id.in_(subs))
     return [(str(i), name) for i, name in conn.execute(q)]
 

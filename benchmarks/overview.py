@@ -9,7 +9,7 @@ cases and special wage accounts. The rows go in with server-side multi-row
 ``INSERT … SELECT generate_series`` (set-up in minutes, not through the API); the payment
 summaries are then built with ``central.payroll.paid_summaries.rebuild`` and checked equal to
 a direct count over the lines, as the import of each bank result keeps them; the on-site
-summary (``central.attendance.presence.rebuild``, kept by ingest) and the employment spans
+summary (``central.storage.presence.rebuild``, kept by ingest) and the employment spans
 (``central.registry.staff_spans.rebuild``, kept by the registry and payroll services) likewise.
 
 Then a province supervisor (division 450000) signs in to the real app in-process and loads
@@ -39,13 +39,12 @@ from harness import PG_ADMIN_URL, machine  # noqa: E402
 from sqlalchemy import Connection, text  # noqa: E402
 
 from central.api.app import create_app  # noqa: E402
-from central.attendance import presence  # noqa: E402
 from central.auth.users import UserIn, add_user  # noqa: E402
 from central.payroll import paid_summaries  # noqa: E402
 from central.registry import staff_spans  # noqa: E402
 from central.service import CentralService  # noqa: E402
 from central.settings import CentralSettings  # noqa: E402
-from central.storage import Database  # noqa: E402
+from central.storage import Database, presence  # noqa: E402
 
 ZONE = ZoneInfo("Asia/Shanghai")
 CITIES, COUNTIES = 14, 5

@@ -28,7 +28,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from central.attendance import days as attendance_days
-from central.attendance import presence
 from central.attendance.closing import reopen_for_changes
 from central.attendance.periods import month_range
 from central.clock import now_iso
@@ -88,15 +87,11 @@ def refresh_touched(
     """
     by_site: dict[str, set[date]] = defaultdict(set)
     workers_at: dict[str, set[str]] = defaultdict(set)
-    checkins: set[tuple[str, str, str]] = set()
     for site, worker_id, local_date in touched:
         by_site[site].add(date.fromisoformat(local_date))
         workers_at[site].add(worker_id)
-        checkins.add((site, worker_id, local_date))
     if not by_site:
         return {}
-    with db.engine.begin() as conn:
-        presence.add(conn, checkins)  # every site, registered or not: who was there
     p = schema.projects.c
     with db.engine.connect() as conn:
         zones = dict(conn.execute(select(p.id, p.timezone).where(p.id.in_(sorted(by_site)))).all())

@@ -7,7 +7,7 @@ their denominators, never an average of rates. ``today`` is the deployment's dat
 
 - **real-name entry** (实名制录入率): of the worker-days on the project in the 30 days ending
   today (a worker with a check-in there on a date), those of workers with an employment on
-  that project (registered there); read from ``site_days`` (central/attendance/presence.py);
+  that project (registered there); read from ``site_days`` (central/storage/presence.py);
 - **card issuance** (工资卡发放率): of the workers employed on the project today (an
   employment running on ``today``), those with a payroll card on record that the bank has not
   refused (``card_hash`` set, ``card_valid`` = 1); read from ``staff_spans``

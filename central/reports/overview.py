@@ -213,7 +213,7 @@ def daily_on_site(
     """Workers on site per day for the ``days`` days ending ``today`` (zeros kept): each site's
     distinct workers with a check-in that date, summed over the sites in scope (a worker at
     two sites in one day counts at each), read from ``site_days``
-    (central/attendance/presence.py, recounted from the events as they are stored)."""
+    (central/storage/presence.py, recounted from the events as they are stored)."""
     sd = schema.site_days.c
     first = today - timedelta(days=days - 1)
     counted: dict[str, int] = dict(

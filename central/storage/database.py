@@ -31,7 +31,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from central.storage import days_pending, schema
+from central.storage import days_pending, presence, schema
 from central.storage.bulk import insert_rows
 from central.storage.dead_letter_store import DeadLetterCount, add_dead_letter_counts
 from central.storage.text import clean_text
@@ -301,7 +301,14 @@ class Database:
         for table, table_rows in projected.items():
             insert_rows(conn, table, table_rows)
         attendance = projected.get(schema.attendance)
-        if attendance:  # their days may be stale until the refresh after this commit clears it
+        if attendance:
+            # who was on site: counted with the events, so no crash between this commit and a
+            # later step can lose a worker from the day's count (central/storage/presence.py)
+            presence.add(
+                conn,
+                ((str(r["site"]), str(r["worker_id"]), str(r["local_date"])) for r in attendance),
+            )
+            # their days may be stale until the refresh after this commit clears the mark
             days_pending.mark(
                 conn,
                 days_pending.token_of(str(r["event_id"]) for r in attendance),

@@ -787,7 +787,7 @@ paid_workers = Table(
 # Distinct workers with a check-in per site and local date, and how many of them are registered
 # (employed) on that project: the overview's daily trend and real-name rate without scanning
 # millions of events. Recounted from ``attendance`` for each (site, date) that newly stored
-# events touch (central/attendance/presence.py).
+# events touch (central/storage/presence.py).
 site_days = Table(
     "site_days",
     metadata,
@@ -801,7 +801,7 @@ site_days = Table(
 # Who was counted into ``site_days``: one row per site, local date and worker with a check-in
 # (revision 0024). Ingest inserts a batch's check-ins here with ON CONFLICT DO NOTHING and
 # counts only the rows that insert added, so ``site_days`` grows by increments and a worker's
-# day is counted once however many events and instances see it (central/attendance/presence.py).
+# day is counted once however many events and instances see it (central/storage/presence.py).
 site_day_workers = Table(
     "site_day_workers",
     metadata,

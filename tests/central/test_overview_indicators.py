@@ -17,10 +17,9 @@ from sqlalchemy import select, text
 from web_client import console_client
 
 from central import audit
-from central.attendance import presence
 from central.auth.users import UserIn, add_user
 from central.payroll import paid_summaries
-from central.storage import Database, schema
+from central.storage import Database, presence, schema
 from conftest import TEST_PASSWORD, api_headers
 
 ACCOUNT = "6222020200112233445"

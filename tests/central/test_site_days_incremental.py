@@ -1,17 +1,16 @@
 """``site_days`` kept by increments at ingest equals a recount, however events repeat.
 
-central/attendance/presence.py counts only the first check-in of a worker on a site and local
+central/storage/presence.py counts only the first check-in of a worker on a site and local
 date (its row in ``site_day_workers``); these events repeat workers within a batch, across
 batches and across days, and the kept counts must equal :func:`presence.rebuild`'s.
 """
 
 import threading
 
-from factories import local, store_punches
+from factories import local, store_punches, stored_without_refresh
 from sqlalchemy import Connection, delete, select, text
 
-from central.attendance import presence
-from central.storage import Database, schema
+from central.storage import Database, presence, schema
 from conftest import wait_until
 
 SITE = "site-inc"
@@ -106,3 +105,15 @@ def _waits_on_site_day_workers(conn: Connection) -> bool:
     ).scalar_one()
     conn.commit()  # a fresh snapshot of pg_stat_activity on the next call
     return bool(waiting)
+
+
+def test_a_check_in_is_counted_with_its_event_even_when_nothing_runs_after_the_commit(
+    database: Database,
+) -> None:
+    """The process dies right after the store commits: the day's refresh never runs, and the
+    worker is still counted (the count commits with the event)."""
+    day = "2025-06-12"
+    stored_without_refresh(database, SITE, ("W7", "in", f"{day} 08:00"))
+    assert _site_days(database) == [(SITE, day, 1, 0)]
+    stored_without_refresh(database, SITE, ("W7", "out", f"{day} 17:00"))
+    assert _site_days(database) == [(SITE, day, 1, 0)]

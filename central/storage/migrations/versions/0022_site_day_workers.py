@@ -2,7 +2,7 @@
 
 Ingest now counts a batch's check-ins into ``site_days`` as increments (only the rows this
 table's insert really added) instead of recounting every touched site's whole day after each
-batch (central/attendance/presence.py). Filled here from the attendance already stored, so the
+batch (central/storage/presence.py). Filled here from the attendance already stored, so the
 increments continue the counts ``site_days`` holds.
 
 Revision ID: 0022

@@ -5,17 +5,19 @@ every check-in of a province's month (hundreds of thousands of rows) on each loa
 ``site_days`` holds, per site and local date, the distinct workers with a check-in and how many
 of them are registered (have an employment) on that project.
 
-Ingest keeps it with :func:`add`, after every batch with the attendance days
-(central/attendance/refresh.py): each (site, date, worker) goes into ``site_day_workers`` once
-(its primary key; ``ON CONFLICT DO NOTHING``), and only the rows that insert really added are
-counted into ``site_days`` as increments. The cost is the batch's, not the day's: recounting
-each touched (site, date) from all of that day's attendance (what ingest did before) took
-0.1–0.6 s per batch on PostgreSQL in a province's morning rush (benchmarks/rush.py), growing as
-the morning filled the day, and held every ack behind it. Exact with several instances at once:
-the second insert of one worker's day waits for the first's commit and then adds nothing, so a
-worker is counted once however the instances race; a late or repeated event adds nothing either.
-Whether a worker is registered is judged when their first check-in of the day is counted (as a
-recount at that moment would).
+Ingest keeps it with :func:`add`, inside the transaction that stores the batch's events
+(central/storage/database.py ``store``), so the count commits with its evidence: a process that
+dies after the commit loses no worker from the day (when it ran after the commit, with the
+days' refresh, nothing ever put such a worker back). Each (site, date, worker) goes into
+``site_day_workers`` once (its primary key; ``ON CONFLICT DO NOTHING``), and only the rows that
+insert really added are counted into ``site_days`` as increments. The cost is the batch's, not
+the day's: recounting each touched (site, date) from all of that day's attendance (what ingest
+did before) took 0.1–0.6 s per batch on PostgreSQL in a province's morning rush
+(benchmarks/rush.py), growing as the morning filled the day, and held every ack behind it.
+Exact with several instances at once: the second insert of one worker's day waits for the
+first's commit and then adds nothing, so a worker is counted once however the instances race; a
+late or repeated event adds nothing either. Whether a worker is registered is judged when their
+first check-in of the day is counted (as a recount at that moment would).
 :func:`rebuild` recounts everything from the events (after a restore, and for the test that
 proves the table equals a direct count).
 """

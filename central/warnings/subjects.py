@@ -18,6 +18,7 @@ from typing import Any
 
 from central.errors import N_
 from central.wages.money import yuan
+from firmware_config.dust_profiles import PROFILES
 
 #: kind → the subject's msgid; ``%(name)s`` placeholders are the warning's ``params``. The
 #: msgids are the English subjects stored before (older readers match on them); the English
@@ -76,14 +77,23 @@ _TIMES = ("since", "at")
 POLLUTANT_NAMES = {"pm2_5": "PM2.5", "pm10": "PM10", "tsp": "TSP"}
 
 
-def _shown(params: Mapping[str, Any], zone: tzinfo | None) -> dict[str, Any]:
-    """The parameters as they are printed: fen also in yuan, floats short, times local."""
+def _same(text: str) -> str:
+    return text
+
+
+def _shown(
+    params: Mapping[str, Any], zone: tzinfo | None, translate: Callable[[str], str] = _same
+) -> dict[str, Any]:
+    """The parameters as they are printed: fen also in yuan, floats short, times local, codes
+    by their names (a pollutant, a dust profile's title in the reader's language)."""
     out: dict[str, Any] = {}
     for key, value in params.items():
         if isinstance(value, float):
             value = f"{value:g}"
         if key == "pollutant" and isinstance(value, str):
             value = POLLUTANT_NAMES.get(value, value)
+        if key == "profile" and isinstance(value, str) and value in PROFILES:
+            value = translate(PROFILES[value].title)  # a msgid (central/web/routes/dust.py)
         if key.endswith("_fen") and isinstance(value, int) and not isinstance(value, bool):
             out[key[: -len("_fen")] + "_yuan"] = yuan(value)
         if zone is not None and (key in _TIMES or key.endswith("_at")) and isinstance(value, str):
@@ -98,11 +108,16 @@ def _shown(params: Mapping[str, Any], zone: tzinfo | None) -> dict[str, Any]:
     return out
 
 
-def fill(template: str, params: Mapping[str, Any], zone: tzinfo | None = None) -> str | None:
+def fill(
+    template: str,
+    params: Mapping[str, Any],
+    zone: tzinfo | None = None,
+    translate: Callable[[str], str] = _same,
+) -> str | None:
     """``template`` with ``params`` filled in; None when a placeholder has no parameter (an
     older row, a translation naming a parameter the kind does not have)."""
     try:
-        return template % _shown(params, zone)
+        return template % _shown(params, zone, translate)
     except (KeyError, ValueError, TypeError):
         return None
 
@@ -136,7 +151,9 @@ def subject_in(
     template = SUBJECTS.get(kind)
     if template is None or params is None:
         return stored
-    return fill(translate(template), params, zone) or fill(template, params, zone) or stored
+    return (
+        fill(translate(template), params, zone, translate) or fill(template, params, zone) or stored
+    )
 
 
 def note_in(

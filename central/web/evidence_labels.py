@@ -8,6 +8,7 @@ added later), and bookkeeping copies no reader needs are left out.
 
 from central.web.i18n import N_
 from central.web.routes.lists import GATE_STATES
+from firmware_config.dust_profiles import PROFILES
 
 LABELS: dict[str, str] = {
     "allowed_per_day": N_("Exceedances allowed per day"),
@@ -62,7 +63,11 @@ LABELS: dict[str, str] = {
 }
 
 # Values stored as codes, by key: the code's msgid (what the gates list calls the same state).
-VALUE_LABELS: dict[str, dict[str, str]] = {"last_state": dict(GATE_STATES)}
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "last_state": dict(GATE_STATES),
+    # a dust limit profile by its title (msgids: central/web/routes/dust.py PROFILE_TITLES)
+    "profile": {name: profile.title for name, profile in PROFILES.items()},
+}
 
 # Machine copies of a shown value (the dust reading's time as UTC microseconds).
 HIDDEN = frozenset({"at_utc_us"})

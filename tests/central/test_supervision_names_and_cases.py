@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from factories import Region, console_region, new_db
+from factories import SHANGHAI, Region, console_region, new_db
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -23,6 +23,7 @@ from central.registry import division_source, divisions
 from central.registry.division_names import english_name
 from central.storage import Database, schema
 from central.warnings import subjects
+from central.warnings.store import raise_warning
 from central.warnings.subjects import SUBJECTS, SYSTEM_NOTES, fill
 from central.web import i18n
 from conftest import api_headers
@@ -629,8 +630,9 @@ def test_the_cli_loads_the_names_and_refuses_a_missing_file(tmp_path: Path) -> N
     assert missing.exit_code == 1 and "no such file" in missing.output
 
 
-def test_a_dust_subject_names_the_pollutant_as_people_write_it() -> None:
-    """The protocol's ``pm2_5`` is written PM2.5 in a subject, as on the dust pages."""
+def test_a_dust_subject_names_the_pollutant_and_the_profile_as_people_write_them() -> None:
+    """The protocol's ``pm2_5`` is written PM2.5 in a subject, as on the dust pages, and the
+    limit profile by its title in the reader's language, not by its key."""
     params = {
         "gate": "nn-1/gate-1",
         "pollutant": "pm2_5",
@@ -641,6 +643,54 @@ def test_a_dust_subject_names_the_pollutant_as_people_write_it() -> None:
         "at": "2026-11-30T09:00:00+08:00",
     }
     assert subjects.english("dust_exceedance", params) == (
-        "nn-1/gate-1: PM2.5 80.5 µg/m³ over the 75 limit (gb3095-2012, 24h)"
+        "nn-1/gate-1: PM2.5 80.5 µg/m³ over the 75 limit"
+        " (National ambient air quality, class II (GB 3095-2012), 24h)"
         " at 2026-11-30T09:00:00+08:00"
     )
+    zh = i18n.translations("zh_CN").gettext
+    shown = subjects.subject_in(zh, "dust_exceedance", params, "stored", SHANGHAI)
+    assert "环境空气质量二类区（GB 3095-2012）" in shown and "gb3095-2012" not in shown
+    assert "PM2.5" in shown and "2026-11-30 09:00" in shown
+    unknown = {**params, "profile": "a-site-file-profile"}  # a gate's own file: its name
+    assert "a-site-file-profile" in subjects.subject_in(zh, "dust_exceedance", unknown, "s")
+
+
+def test_a_dust_warning_names_its_limit_profile_by_title(world) -> None:  # type: ignore[no-untyped-def]
+    """The gate reports its profile by key (``gb3095-2012``); the queue, the subject and the
+    evidence say the standard's title in the reader's language."""
+    client, region, url = world
+    db = Database(url)
+    with db.begin() as conn:
+        raise_warning(
+            conn,
+            key="dust_exceedance:test-profile-title",
+            kind="dust_exceedance",
+            severity="medium",
+            project_id=region.liuzhou,
+            params={
+                "gate": f"{region.liuzhou}/gate-1",
+                "pollutant": "pm10",
+                "value": 180.0,
+                "limit": 150.0,
+                "profile": "gb3095-2012",
+                "window": "24h",
+                "at": "2026-11-30T09:00:00+08:00",
+            },
+            evidence={"site": region.liuzhou, "pollutant": "pm10", "profile": "gb3095-2012"},
+        )
+        warning_id = conn.execute(
+            select(schema.wage_warnings.c.id).where(
+                schema.wage_warnings.c.key == "dust_exceedance:test-profile-title"
+            )
+        ).scalar_one()
+    db.close()
+    sign_in(client, "root")
+    page = client.get(f"/console/warnings/{warning_id}").text
+    title_zh = "环境空气质量二类区（GB 3095-2012）"
+    evidence = page[page.index('class="facts evidence"') : page.index('id="history-title"')]
+    assert f'data-evidence="profile">{title_zh}<' in evidence
+    assert page.count(title_zh) >= 2 and "gb3095-2012" not in page  # subject and evidence
+    sign_in(client, "root", english=True)
+    page = client.get(f"/console/warnings/{warning_id}").text
+    assert "National ambient air quality, class II (GB 3095-2012)" in page
+    assert "gb3095-2012" not in page

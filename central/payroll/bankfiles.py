@@ -105,7 +105,7 @@ def export(
     else:
         _write_xlsx(path, headers, rows, progress)
     with db.begin() as conn:
-        log(conn, batch_id, "exported", by_user, f"{len(rows)} line(s) to {path.name}")
+        log(conn, batch_id, "exported", by_user, params={"lines": len(rows), "file": path.name})
     return len(rows)
 
 
@@ -287,11 +287,6 @@ def import_results(
         # their spans show the card's state: recomputed once for the file, not once a row
         staff_spans.refresh(conn, invalid_cards)
         result.batch_state = settle_state(conn, batch_id)
-        log(
-            conn,
-            batch_id,
-            "bank_result_imported",
-            by_user,
-            f"{result.paid} paid, {result.failed} failed, {len(result.errors)} refused row(s)",
-        )
+        counts = {"paid": result.paid, "failed": result.failed, "refused": len(result.errors)}
+        log(conn, batch_id, "bank_result_imported", by_user, params=counts)
     return result

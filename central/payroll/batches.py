@@ -7,6 +7,8 @@ Attendance that still arrives after approval raises a warning
 (central/warnings/late_attendance.py): never a silent change to a signed batch.
 """
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,7 +19,7 @@ from central.attendance.periods import due_date, month_range
 from central.attendance.refresh import refresh_month
 from central.clock import now_iso
 from central.errors import N_, Conflict, fill
-from central.payroll import compute_sql
+from central.payroll import compute_sql, step_notes
 from central.payroll.adjustments import add_adjustment  # noqa: F401  (part of the batch API)
 from central.payroll.compute import Computed, compute_month
 from central.payroll.sources import related_projects
@@ -39,7 +41,13 @@ def log(
     note: str | None = None,
     *,
     line_id: int | None = None,
+    params: Mapping[str, object] | None = None,
 ) -> None:
+    """A step of the batch. ``note``: a person's words (a dispute, the bank's message);
+    ``params``: central's own note as parameters of the action's msgid
+    (central/payroll/step_notes.py), stored with its English text."""
+    if params is not None:
+        note = step_notes.english(action, params)
     conn.execute(
         schema.payroll_log.insert().values(
             batch_id=batch_id,
@@ -48,6 +56,7 @@ def log(
             by_user=by_user,
             at=now_iso(),
             note=note,
+            params=json.dumps(dict(params), sort_keys=True) if params is not None else None,
         )
     )
 
@@ -253,7 +262,7 @@ def approve(
         differing = _lines_differing(lines(conn, batch_id), _lines_of(conn, fresh))
         if differing:
             _write_lines(conn, batch_id, project_id, month, fresh)
-            log(conn, batch_id, "recomputed", by_user, f"{differing} line(s) changed by events")
+            log(conn, batch_id, "recomputed", by_user, params={"lines": differing})
     if differing:
         raise Conflict.of(
             N_(
@@ -277,8 +286,8 @@ def approve(
             .where(schema.payroll_batches.c.id == batch_id)
             .values(state="approved", approved_by=by_user, approved_at=now_iso())
         )
-        held = f"{len(disputed)} disputed line(s) to be held back" if disputed else None
-        log(conn, batch_id, "approved", by_user, held)
+        held = {"held": len(disputed)} if disputed else None
+        log(conn, batch_id, "approved", by_user, params=held)
         return batch(conn, batch_id)
 
 
@@ -303,7 +312,7 @@ def submit(db: Database, batch_id: int, by_user: str) -> dict[str, object]:
             .where(schema.payroll_batches.c.id == batch_id)
             .values(state="submitted", submitted_by=by_user, submitted_at=now_iso())
         )
-        log(conn, batch_id, "submitted", by_user, f"{held} disputed line(s) held back")
+        log(conn, batch_id, "submitted", by_user, params={"held": held})
         return batch(conn, batch_id)
 
 
@@ -337,7 +346,7 @@ def retry_failed(db: Database, batch_id: int, by_user: str) -> int:
             .where(p.c.batch_id == batch_id, p.c.state == "failed")
             .values(state="pending")
         ).rowcount
-        log(conn, batch_id, "retry", by_user, f"{n} failed line(s) back to pending")
+        log(conn, batch_id, "retry", by_user, params={"lines": n})
         return n
 
 

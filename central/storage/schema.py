@@ -445,6 +445,9 @@ payroll_log = Table(
     Column("by_user", String(64), nullable=False),
     Column("at", String(40), nullable=False),
     Column("note", String(500), nullable=True),
+    # JSON parameters of central's own note (central/payroll/step_notes.py); NULL for a
+    # person's words and for rows written before revision 0025
+    Column("params", Text, nullable=True),
     Index("ix_payroll_log_batch", "batch_id"),
 )
 

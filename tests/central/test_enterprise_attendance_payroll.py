@@ -289,6 +289,19 @@ def test_payroll_flow_over_http(world: World) -> None:
     assert uploaded.status_code == 200
     assert 'data-result="counts"' in uploaded.text and "line 999 is not in batch" in uploaded.text
     assert 'data-failed="W4"' in uploaded.text and "账户冻结" in uploaded.text
+    # the log: the batch's steps named in the reader's language, the bank's answers counted
+    steps = _log(uploaded.text)
+    assert "已审批 · 1 行有异议，将暂缓发放" in dict(steps)["approved"]
+    assert "已下载银行代发文件 · 2 行写入 bank-1.csv" in dict(steps)["exported"]
+    assert "成功 1 行，失败 1 行，拒收 1 行" in dict(steps)["bank_result_imported"]
+    assert "银行已代发 · 1 行" in dict(steps)["bank_paid"]
+    assert "银行退回 · 1 行" in dict(steps)["bank_failed"]
+    assert "工人有异议" in dict(steps)["disputed"] and "已下载银行代发文件" in dict(steps)["exported"]
+    assert not any(code in text for code, text in steps)  # no action code shown as text
+    world.sign_in("sub")  # the subcontractor's log counts its own worker's line only
+    own_steps = dict(_log(world.get(batch_url).text))
+    assert "bank_paid" not in own_steps and "银行退回 · 1 行" in own_steps["bank_failed"]
+    world.sign_in("boss")
     not_csv = world.client.post(
         f"{batch_url}/bank-result",
         data={"csrf_token": world.token, "layout": "sitegate"},
@@ -334,3 +347,11 @@ def test_payroll_flow_over_http(world: World) -> None:
     days = world.get(f"{PAYROLL}/lines/{line_w4}.json").json()
     # one row per attended day (the 补卡 approved above counts when that test ran first)
     assert len(days["rows"]) == final["W4"]["attended_days"] >= 3
+
+
+def _log(page: str) -> list[tuple[str, str]]:
+    """The batch log's entries: (action code, the text shown)."""
+    return [
+        (code, re.sub(r"<[^>]+>", "", text))
+        for code, text in re.findall(r'<li data-step="([^"]+)">(.*?)</li>', page, re.S)
+    ]

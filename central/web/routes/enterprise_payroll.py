@@ -18,15 +18,17 @@ tables (central/web/routes/wage_payment.py); a subcontractor sees its own worker
 and no batch totals that include other employers' lines.
 """
 
+import json
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from functools import partial
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import Path, Request
 from pydantic import ValidationError
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
@@ -43,17 +45,19 @@ from central.auth.scope import (
     require_worker,
 )
 from central.auth.users import Principal, Role
-from central.errors import Conflict, InvalidInput, NotFound
+from central.errors import Conflict, InvalidInput, NotFound, fill
 from central.payroll import bankfiles, batches
 from central.payroll.bank_layouts import PRESETS
 from central.payroll.confirmation import wage_sheet, wage_sheet_select
+from central.payroll.step_notes import STEP_NOTES
 from central.registry.worker_records import CardReplacement, replace_card
 from central.reports.wage_payment import payments_select, with_days_overdue
 from central.storage import schema
 from central.storage.lookup import as_int
+from central.storage.project_scope import in_scope
 from central.web import tables
 from central.web.forms import FieldError, field_errors, refusal, submitted
-from central.web.i18n import N_
+from central.web.i18n import N_, gettext
 from central.web.project_picker import pick
 from central.web.routes.table_views import XLSX, ListRows, show
 from central.web.routes.wage_payment import (
@@ -78,6 +82,21 @@ DISPUTES_BLOCK = N_(
     "Disputed lines block approval: %(lines)s. Resolve them, or hold them back and approve "
     "the rest."
 )
+#: The batch log's actions (``payroll_log.action``, written by central/payroll/) as the page
+#: says them; the first seven are the batch's own steps, the rest are taken line by line.
+STEP_LABELS = {
+    "computed": N_("Computed"),
+    "recomputed": N_("Recomputed for approval"),
+    "approved": N_("Approved"),
+    "exported": N_("Bank file downloaded"),
+    "submitted": N_("Submitted to the bank"),
+    "retry": N_("Failed lines sent again"),
+    "bank_result_imported": N_("Bank result uploaded"),
+    "bank_paid": N_("Paid by the bank"),
+    "bank_failed": N_("Refused by the bank"),
+    "confirmed": N_("Confirmed by the worker"),
+    "disputed": N_("Disputed by the worker"),
+}
 CARD_LABELS = {
     "card_number": N_("New payroll card"),
     "bank": N_("Bank"),
@@ -206,60 +225,80 @@ def _batch(conn: Connection, who: Principal, batch_id: int) -> dict[str, Any]:
     return found
 
 
-def _steps(conn: Connection, who: Principal, b: dict[str, Any]) -> dict[str, Any]:
-    """What the caller may do next on this batch, and what the page shows beside the sheet."""
+def _steps(
+    conn: Connection, who: Principal, b: dict[str, Any], translate: Callable[[str], str]
+) -> dict[str, Any]:
+    """What the caller may do next on this batch, and what the page shows beside the sheet.
+
+    Read by the database, not from the whole sheet loaded per view: the caller's totals as
+    one aggregate, only the disputed and failed lines, the batch's own steps, and the steps
+    taken line by line (a bank's result, the workers' answers: one per line of a project of
+    thousands) counted per kind."""
     project = str(b["project_id"])
+    batch_id = int(b["id"])
     whole = project_reach(conn, who, project) == WHOLE_PROJECT
     payroll_office = whole and who.role in (Role.CONTRACTOR_ADMIN, Role.ADMIN)
-    mine = project_worker_ids(conn, who, project)
-    p = schema.payroll_lines.c
-    lines = [
-        line for line in wage_sheet(conn, int(b["id"])) if mine is None or line["worker_id"] in mine
-    ]
-    failed_ids = [str(line["worker_id"]) for line in lines if line["state"] == "failed"]
-    w = schema.workers.c
-    valid = (
-        dict(conn.execute(select(w.id, w.card_valid).where(w.id.in_(failed_ids))).all())
-        if failed_ids
-        else {}
-    )
-    messages = dict(
-        conn.execute(
-            select(p.id, p.bank_message).where(p.batch_id == b["id"], p.state == "failed")
-        ).all()
-    )
-    kept = editable_records(conn, who, failed_ids)
-    log = schema.payroll_log.c
-    shown = {line["id"] for line in lines}
-    steps = [
+    p, w, log = schema.payroll_lines.c, schema.workers.c, schema.payroll_log.c
+    reach = in_scope(p.worker_id, project_worker_ids(conn, who, project))
+    own_lines, own_net, own_paid = conn.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(p.net_fen), 0),
+            func.coalesce(func.sum(p.paid_fen), 0),
+        ).where(p.batch_id == batch_id, reach)
+    ).one()
+    sheet = wage_sheet_select(batch_id).where(reach).order_by(p.worker_id)
+    disputed = [dict(r._mapping) for r in conn.execute(sheet.where(p.confirmation == "disputed"))]
+    failed = [
         dict(r._mapping)
         for r in conn.execute(
-            select(schema.payroll_log).where(log.batch_id == b["id"]).order_by(log.id)
+            sheet.add_columns(w.card_valid, p.bank_message.label("message")).where(
+                p.state == "failed"
+            )
         )
-        if r.line_id is None or r.line_id in shown
     ]
+    batch_steps = conn.execute(
+        select(schema.payroll_log).where(log.batch_id == batch_id, log.line_id.is_(None))
+    )
+    line_steps = conn.execute(
+        select(log.action, func.count().label("lines"), func.max(log.at).label("at"))
+        .join(schema.payroll_lines, p.id == log.line_id)
+        .where(log.batch_id == batch_id, reach)
+        .group_by(log.action)
+    )
+    steps = sorted(
+        [dict(r._mapping) for r in batch_steps] + [dict(r._mapping) for r in line_steps],
+        key=lambda step: str(step["at"]),
+    )
+    for step in steps:  # an action central does not know (yet) is shown as its code
+        step["label"] = STEP_LABELS.get(str(step["action"]))
+        step["note"] = _note(step, translate)
     month_closed = closing.is_closed(conn, project, "month", str(b["month"]))
     return {
         "whole": whole,
         "payroll_office": payroll_office,
         "may_close": whole and who.role in (*SITE_STAFF, Role.ADMIN) and not month_closed,
         "month_closed": month_closed,
-        "disputed": [line for line in lines if line["confirmation"] == "disputed"],
-        "failed": [
-            {
-                **line,
-                "card_valid": valid.get(line["worker_id"], 1),
-                "message": messages.get(line["id"]),
-            }
-            for line in lines
-            if line["state"] == "failed"
-        ],
-        "card_editable": kept,
+        "disputed": disputed,
+        "failed": failed,
+        "card_editable": editable_records(conn, who, [str(line["worker_id"]) for line in failed]),
         "log": steps,
-        "own_net": sum(as_int(line["net_fen"]) for line in lines),
-        "own_paid": sum(as_int(line["paid_fen"]) for line in lines),
-        "own_lines": len(lines),
+        "own_net": as_int(own_net),
+        "own_paid": as_int(own_paid),
+        "own_lines": int(own_lines),
     }
+
+
+def _note(step: Mapping[str, Any], translate: Callable[[str], str]) -> str | None:
+    """A step's note in the reader's language when central wrote it (its msgid and
+    parameters, central/payroll/step_notes.py); a person's words, or an older row, as stored."""
+    msgid = STEP_NOTES.get(str(step.get("action")))
+    if msgid is None or not step.get("params"):
+        return step.get("note")
+    try:
+        return fill(translate(msgid), json.loads(step["params"]))
+    except (ValueError, KeyError, TypeError):  # a translation naming a parameter not kept
+        return step.get("note")
 
 
 def _sheet(
@@ -283,10 +322,8 @@ def _sheet(
         payment = conn.execute(listed.where(listed.selected_columns.id == batch_id)).first()
         shown_batch = {**b, **(dict(payment._mapping) if payment else {})}
         with_days_overdue([shown_batch], today(request))
-        base = wage_sheet_select(batch_id)
         mine = project_worker_ids(conn, who, str(b["project_id"]))
-        if mine is not None:
-            base = base.where(schema.payroll_lines.c.worker_id.in_(sorted(mine)))
+        base = wage_sheet_select(batch_id).where(in_scope(schema.payroll_lines.c.worker_id, mine))
         response = show(
             request,
             who,
@@ -300,7 +337,7 @@ def _sheet(
             template="enterprise_payroll_batch.html",
             batch=shown_batch,
             statuses=dict(PAYMENT_STATUSES),
-            steps=_steps(conn, who, b),
+            steps=_steps(conn, who, b, partial(gettext, request)),
             layouts=LAYOUTS,
             formats=FORMATS,
             failed_form=form,

@@ -21,6 +21,7 @@ from central.payroll.confirmation import wage_sheet, wage_sheet_select
 from central.payroll.line_days import line_adjustments
 from central.reports.wage_payment import payments_select, with_days_overdue
 from central.storage import schema
+from central.storage.project_scope import in_scope
 from central.web import tables
 from central.web.i18n import N_
 from central.web.routes.table_views import ListRows, month_filter, month_of, show
@@ -170,10 +171,9 @@ def _wage_sheet(request: Request, who: Principal, batch_id: int, fmt: str) -> Re
     state = tables.state_from(WAGE_SHEET, dict(request.query_params))
     with database(request).engine.connect() as conn:
         batch = _payment(request, conn, who, batch_id)
-        base = wage_sheet_select(batch_id)
+        # supervisors see whole projects (None); kept for any narrower reach
         mine = project_worker_ids(conn, who, str(batch["project_id"]))
-        if mine is not None:  # supervisors see whole projects; kept for any narrower reach
-            base = base.where(_P.worker_id.in_(sorted(mine)))
+        base = wage_sheet_select(batch_id).where(in_scope(_P.worker_id, mine))
         return show(
             request,
             who,

@@ -18,7 +18,7 @@ to the ack at the gate, each central's CPU seconds and peak memory, PostgreSQL's
 million events and how long the backlog took to drain after the last send.
 
     .venv/bin/python benchmarks/rush.py [--minutes 10] [--gates 2000] [--sites 500]
-        [--peak-rate 1400] [--skip-kill] [--self-check]
+        [--peak-rate 1400] [--skip-kill | --only-kill] [--self-check]
 
 ``--self-check``: a 30-gate, 10-second run (no kill) followed by the accounting tested
 against a database that was tampered with (a row deleted, a row doubled): the figures must
@@ -485,6 +485,7 @@ def main() -> None:
     parser.add_argument("--resend-after", type=float, default=5.0, help="a gate's first resend")
     parser.add_argument("--drain-timeout", type=float, default=300.0)
     parser.add_argument("--skip-kill", action="store_true")
+    parser.add_argument("--only-kill", action="store_true", help="the run with a kill alone")
     parser.add_argument("--self-check", action="store_true", help="tiny run + accounting check")
     args = parser.parse_args()
     if args.self_check:
@@ -504,7 +505,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
     ok = True
     with tempfile.TemporaryDirectory(prefix="sitegate-rush-") as tmp:
-        ok &= run(Path(tmp), devices, args, kill=False)
+        if not args.only_kill:
+            ok &= run(Path(tmp), devices, args, kill=False)
         if not args.skip_kill:
             ok &= run(Path(tmp), devices, args, kill=True)
         if args.self_check:

@@ -296,7 +296,9 @@ def test_payroll_flow_over_http(world: World) -> None:
     assert "成功 1 行，失败 1 行，拒收 1 行" in dict(steps)["bank_result_imported"]
     assert "银行已代发 · 1 行" in dict(steps)["bank_paid"]
     assert "银行退回 · 1 行" in dict(steps)["bank_failed"]
-    assert "工人有异议" in dict(steps)["disputed"] and "已下载银行代发文件" in dict(steps)["exported"]
+    assert (
+        "工人有异议" in dict(steps)["disputed"] and "已下载银行代发文件" in dict(steps)["exported"]
+    )
     assert not any(code in text for code, text in steps)  # no action code shown as text
     world.sign_in("sub")  # the subcontractor's log counts its own worker's line only
     own_steps = dict(_log(world.get(batch_url).text))

@@ -216,6 +216,9 @@ def test_grid_and_punch_queue(served, browser, shots: Path) -> None:  # type: ig
     page.goto(f"/console/enterprise/attendance?project={SITE}&month={MONTH}")
     assert page.locator("main h1").inner_text() == "Attendance"
     page.screenshot(path=str(shots / "enterprise-attendance-grid-en.png"), full_page=True)
+    # a month's days and both totals fit the laptop's width: nothing to scroll sideways for
+    hours = page.locator("#month-grid thead th.total").last.bounding_box()
+    assert hours is not None and hours["x"] + hours["width"] <= LAPTOP["width"], hours
     page.locator(f'tr[data-worker="W2"] td[data-date="{DAYS[1].isoformat()}"] a').click()
     form = page.locator("#correction-form")
     form.locator("[name=first_in]").fill("17:00")

@@ -27,7 +27,7 @@ from central.registry.organisations import (
 )
 from central.registry.sealing import Sealer
 from central.registry.workers import WorkerIn, create_worker
-from central.storage import Database
+from central.storage import Database, schema
 from central.storage.database import StoredEvent
 from central.wages.rules import PayTerms
 from central.warnings.late_attendance import after_ingest
@@ -177,6 +177,26 @@ def subcontractor_on(
         "factory",  # type: ignore[arg-type]
     )
     return sub
+
+
+def bare_workers(db: Database, ids: Iterable[str], at: str = "2025-05-01T00:00:00+08:00") -> None:
+    """Workers with only what the schema requires (a sealed placeholder, no card): enough for
+    the rows that refer to them (employments, days, trainings) in set-based comparisons."""
+    with db.begin() as conn:
+        conn.execute(
+            schema.workers.insert(),
+            [
+                {
+                    "id": w,
+                    "name": w,
+                    "id_number_sealed": b"x",
+                    "id_number_hash": f"hash-{w}",
+                    "id_number_masked": "1****",
+                    "created_at": at,
+                }
+                for w in ids
+            ],
+        )
 
 
 def valid_ric(n: int) -> str:

@@ -13,7 +13,7 @@ line days, and the wage-law findings — must equal what compute_month gives for
 import json
 from datetime import date, datetime, timedelta
 
-from factories import CONTRACTOR_USCC, SUB_USCC
+from factories import CONTRACTOR_USCC, SUB_USCC, bare_workers
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, delete, func, select, update
@@ -50,21 +50,7 @@ def _registry(db: Database) -> tuple[int, int]:
             db,
             ProjectIn(id=site, name=site, contractor_id=ids[0], division_code="450102"),
         )
-    with db.begin() as conn:
-        conn.execute(
-            schema.workers.insert(),
-            [
-                {
-                    "id": w,
-                    "name": w,
-                    "id_number_sealed": b"x",
-                    "id_number_hash": f"hash-{w}",
-                    "id_number_masked": "1****",
-                    "created_at": AT,
-                }
-                for w in WORKERS
-            ],
-        )
+    bare_workers(db, WORKERS, AT)
     return ids[0], ids[1]
 
 

@@ -9,7 +9,7 @@ project, ended and future employments, rules with short and long warning days.""
 import json
 from datetime import date, timedelta
 
-from factories import CONTRACTOR_USCC
+from factories import CONTRACTOR_USCC, bare_workers
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
@@ -42,21 +42,7 @@ def _registry(db: Database) -> int:
         create_project(
             db, ProjectIn(id=site, name=site, contractor_id=employer, division_code="450102")
         )
-    with db.begin() as conn:
-        conn.execute(
-            schema.workers.insert(),
-            [
-                {
-                    "id": w,
-                    "name": w,
-                    "id_number_sealed": b"x",
-                    "id_number_hash": f"hash-{w}",
-                    "id_number_masked": "1****",
-                    "created_at": AT,
-                }
-                for w in WORKERS
-            ],
-        )
+    bare_workers(db, WORKERS, AT)
     return employer
 
 

@@ -258,7 +258,9 @@ def _steps(
         )
     ]
     batch_steps = conn.execute(
-        select(schema.payroll_log).where(log.batch_id == batch_id, log.line_id.is_(None))
+        select(schema.payroll_log)
+        .where(log.batch_id == batch_id, log.line_id.is_(None))
+        .order_by(log.id)  # steps in one second keep the order they were taken in
     )
     line_steps = conn.execute(
         select(log.action, func.count().label("lines"), func.max(log.at).label("at"))

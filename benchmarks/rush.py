@@ -484,8 +484,9 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=4, help="gate processes")
     parser.add_argument("--resend-after", type=float, default=5.0, help="a gate's first resend")
     parser.add_argument("--drain-timeout", type=float, default=300.0)
-    parser.add_argument("--skip-kill", action="store_true")
-    parser.add_argument("--only-kill", action="store_true", help="the run with a kill alone")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--skip-kill", action="store_true")
+    which.add_argument("--only-kill", action="store_true", help="the run with a kill alone")
     parser.add_argument("--self-check", action="store_true", help="tiny run + accounting check")
     args = parser.parse_args()
     if args.self_check:

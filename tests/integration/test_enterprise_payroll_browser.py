@@ -340,6 +340,12 @@ def test_payroll_to_a_paid_line(served, browser, shots: Path, tmp_path: Path) ->
     page.locator("#import-result").wait_for()
     w1 = page.locator('td[data-column="worker_id"]', has_text="W1").locator("xpath=..")
     assert w1.locator('[data-column="state"]').inner_text() == "已发放"
+    page.locator("details.payroll-log summary").click()  # the log, opened as a reader would
+    assert (
+        page.locator('details.payroll-log li[data-step="bank_paid"]')
+        .inner_text()
+        .endswith("银行已代发 · 3 行")
+    )
     page.screenshot(path=str(shots / "enterprise-payroll-paid-zh_CN.png"), full_page=True)
     final = {
         r["worker_id"]: r["state"] for r in page.request.get(batch_url + ".json").json()["rows"]
@@ -353,6 +359,8 @@ def test_payroll_to_a_paid_line(served, browser, shots: Path, tmp_path: Path) ->
     page.wait_for_load_state("load")
     page.goto(batch_url)
     assert page.locator("main h1").first.inner_text() == "Wage sheet"
+    page.locator("details.payroll-log summary").click()
+    assert "Paid by the bank · 3 lines" in page.locator("details.payroll-log").inner_text()
     page.screenshot(path=str(shots / "enterprise-payroll-paid-en.png"), full_page=True)
     page.goto(f"{PAYROLL}/lines/{lines['W1']['id']}")
     assert page.locator("tbody tr").count() >= 5

@@ -262,18 +262,20 @@ def _steps(
         .where(log.batch_id == batch_id, log.line_id.is_(None))
         .order_by(log.id)  # steps in one second keep the order they were taken in
     )
+    # Counted per kind, shown after the batch's steps: placed among them by one moment, a
+    # count spanning several uploads read as if it all happened then.
     line_steps = conn.execute(
-        select(log.action, func.count().label("lines"), func.max(log.at).label("at"))
+        select(log.action, func.count().label("lines"))
         .join(schema.payroll_lines, p.id == log.line_id)
         .where(log.batch_id == batch_id, reach)
         .group_by(log.action)
+        .order_by(func.min(log.id))
     )
-    steps = sorted(
-        [dict(r._mapping) for r in batch_steps] + [dict(r._mapping) for r in line_steps],
-        key=lambda step: str(step["at"]),
-    )
-    for step in steps:  # an action central does not know (yet) is shown as its code
+    steps = [dict(r._mapping) for r in batch_steps]
+    per_line = [dict(r._mapping) for r in line_steps]
+    for step in steps + per_line:  # an action central does not know (yet): shown as its code
         step["label"] = STEP_LABELS.get(str(step["action"]))
+    for step in steps:
         step["note"] = _note(step, translate)
     month_closed = closing.is_closed(conn, project, "month", str(b["month"]))
     return {
@@ -285,6 +287,7 @@ def _steps(
         "failed": failed,
         "card_editable": editable_records(conn, who, [str(line["worker_id"]) for line in failed]),
         "log": steps,
+        "line_log": per_line,
         "own_net": as_int(own_net),
         "own_paid": as_int(own_paid),
         "own_lines": int(own_lines),
